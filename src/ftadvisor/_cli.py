@@ -1,0 +1,122 @@
+"""The `ftadvisor` command: parse arguments, delegate to the library, map errors.
+
+Commands only parse and delegate; the single handler in `main` turns every
+`UserError` into a message on stderr and its exit code, and anything else into
+exit 3 (a bug), never a traceback unless FTADVISOR_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+
+from ._engine import assess as assess_profile
+from ._errors import ExitCode, UserError
+from ._load import parse_profile, read_profile
+from ._render import Report, renderer
+from ._version import __version__
+from ._yaml import decode
+
+app = typer.Typer(
+    name="ftadvisor",
+    help="Should we finetune? Advice on adapting an LLM to your task, with sources.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ftadvisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Should we finetune? Advice on adapting an LLM to your task, with sources."""
+
+
+@app.command()
+def assess(
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", metavar="FILE",
+                     help="Profile YAML to assess; '-' reads it from standard input."),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="Report format.")
+    ] = Format.text,
+) -> None:
+    """Recommend the next step for a project described by a profile."""
+    if profile is None:
+        raise UserError(
+            "no profile given: pass --profile FILE (or --profile - to read standard input)"
+        )
+    if profile == "-":
+        loaded = parse_profile(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+    else:
+        loaded = read_profile(Path(profile))
+    report = Report(assess_profile(loaded.profile), loaded)
+    renderer(output_format.value)([report], sys.stdout)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one place where errors become messages and exit codes."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, prog_name="ftadvisor", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return _interrupted()
+    except TyperException as exc:  # usage errors: unknown option, bad choice, …
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"ftadvisor: {exc.format_message()}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        return _interrupted()
+    except UserError as exc:
+        print(f"ftadvisor: {exc.message}" if "\n" not in exc.message else exc.message,
+              file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`ftadvisor … | head`): not an error of ours or theirs.
+        sys.stderr.close()
+        return ExitCode.OK
+    except Exception as exc:
+        print(f"ftadvisor: internal error (a bug in ftadvisor, please report it): "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("FTADVISOR_DEBUG"):
+            traceback.print_exc()
+        return ExitCode.INTERNAL_ERROR
+
+
+def _interrupted() -> int:
+    print("ftadvisor: interrupted", file=sys.stderr)
+    return ExitCode.INTERRUPTED

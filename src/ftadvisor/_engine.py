@@ -1,0 +1,169 @@
+"""The advisor: evaluate the rule set against a profile and decide the next step.
+
+The decision procedure is the contract's and is deliberately small: facts are
+evaluated in dependency order, each rung reports whether it applies and whether it
+is done, the earliest rung that applies and is not done is the next step, and when
+none is pending an outcome rule (`no_change`, `review_failures`) names the step.
+Everything domain-specific — thresholds, branches, gates — lives in the rule files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import _conditions as cond
+from ._errors import RulesError
+from ._profile import CONTRACT_VERSION, Profile
+from ._result import (
+    SEVERITIES,
+    Assessment,
+    FailureMode,
+    Finding,
+    NextStep,
+    Reason,
+    Rung,
+    RungStatus,
+    Tally,
+    Versions,
+)
+from ._rules import FactFile, FindingFile, OutcomeFile, Rule, RuleSet, RungFile, packaged_rules
+from ._version import __version__
+
+
+def assess(profile: Profile) -> Assessment:
+    """Advise on one profile with the packaged rules.
+
+    Pure: no printing, no prompts, no I/O beyond loading the rules once per process.
+    """
+    return evaluate(packaged_rules(), profile)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The part of an assessment that picks the step, without any wording."""
+
+    ctx: dict[str, Any]
+    rungs: tuple[tuple[bool, bool], ...]
+    """(applies, done) per rung, in ladder order."""
+    next_rung: int | None
+    step_rule: Rule
+
+
+def decide(rules: RuleSet, profile: Profile) -> Decision:
+    ctx = cond.context(profile)
+    for fact in rules.facts:
+        assert isinstance(fact.spec, FactFile)
+        ctx[cond.FACT_PREFIX + fact.spec.fact] = fact.checks["when"](ctx)
+    states = tuple((r.checks["applies"](ctx), r.checks["done"](ctx)) for r in rules.rungs)
+    pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
+    if pending is not None:
+        return Decision(ctx, states, pending, rules.rungs[pending])
+    for outcome in rules.outcomes:
+        if outcome.checks["when"](ctx):
+            return Decision(ctx, states, None, outcome)
+    raise RulesError(
+        "no rung is pending and no outcome rule fired: the outcome rules must cover every case"
+    )
+
+
+def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
+    """Advise on one profile with a given rule set (tests and embedding tools use this)."""
+    from ._whatif import changes  # the counterfactuals re-run `decide`; import cycle
+
+    decision = decide(rules, profile)
+    ctx = decision.ctx
+    spec = decision.step_rule.spec
+    assert isinstance(spec, RungFile | OutcomeFile)
+    next_step = NextStep(
+        id=spec.step,
+        title=spec.title,
+        rule=spec.id,
+        reasons=_reasons(rules, decision),
+    )
+    return Assessment(
+        name=profile.name,
+        next_step=next_step,
+        failure_mode=_failure_mode(ctx),
+        failures=Tally(information=profile.failures.information, behavior=profile.failures.behavior),
+        roadmap=_roadmap(rules, decision),
+        findings=_findings(rules, ctx),
+        changes=changes(rules, profile, decision),
+        versions=Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest),
+    )
+
+
+def _roadmap(rules: RuleSet, decision: Decision) -> tuple[Rung, ...]:
+    roadmap = []
+    for i, (rule, (applies, done)) in enumerate(zip(rules.rungs, decision.rungs, strict=True)):
+        assert isinstance(rule.spec, RungFile)
+        status: RungStatus
+        if i == decision.next_rung:
+            status = "next"
+        elif done:
+            status = "done"
+        elif applies and decision.next_rung is not None and i > decision.next_rung:
+            status = "later"
+        else:
+            status = "not_needed"
+        roadmap.append(Rung(id=rule.spec.step, title=rule.spec.title, label=rule.spec.label,
+                            status=status, rule=rule.id))
+    return tuple(roadmap)
+
+
+def _failure_mode(ctx: dict[str, Any]) -> FailureMode:
+    information = ctx[cond.FACT_PREFIX + "information_present"]
+    behavior = ctx[cond.FACT_PREFIX + "behavior_present"]
+    if information and behavior:
+        return "mixed"
+    if information:
+        return "information"
+    if behavior:
+        return "behavior"
+    if ctx["failures.total"] == 0:
+        return "none"
+    # Only reachable with a presence threshold above one half: the larger share wins.
+    shares = ctx["failures.information_share"], ctx["failures.behavior_share"]
+    return "information" if shares[0] >= shares[1] else "behavior"
+
+
+def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
+    """Why this step: the facts behind it that hold, then the step's own rationale.
+
+    A fact that is a disjunction of other facts (a readiness gap, say) is replaced by
+    the alternatives that hold, because "fewer than 300 examples" helps a reader more
+    than "some gate is open". Each fact contributes its first rationale line.
+    """
+    ctx = decision.ctx
+    evidence: dict[str, None] = {}
+
+    def collect(condition: cond.Condition) -> None:
+        if isinstance(condition, cond.All | cond.AnyOf):
+            for item in condition.items:
+                collect(item)
+        elif isinstance(condition, cond.Not):
+            collect(condition.item)
+        elif isinstance(condition, cond.FactRef) and ctx[cond.FACT_PREFIX + condition.fact]:
+            when = rules.by_fact[condition.fact].conditions["when"]
+            if isinstance(when, cond.AnyOf) and all(isinstance(i, cond.FactRef) for i in when.items):
+                collect(when)
+            else:
+                evidence[condition.fact] = None
+
+    for condition in decision.step_rule.conditions.values():
+        collect(condition)
+    reasons = [rules.by_fact[name].reasons[0] for name in evidence]
+    reasons.extend(decision.step_rule.reasons)
+    return tuple(dict.fromkeys(reasons))
+
+
+def _findings(rules: RuleSet, ctx: dict[str, Any]) -> tuple[Finding, ...]:
+    found = []
+    for rule in rules.findings:
+        if rule.checks["when"](ctx):
+            spec = rule.spec
+            assert isinstance(spec, FindingFile)
+            found.append(Finding(rule=spec.id, severity=spec.severity, message=spec.message.strip(),
+                                 key=spec.key, reasons=rule.reasons))
+    found.sort(key=lambda f: (SEVERITIES.index(f.severity), f.rule))
+    return tuple(found)

@@ -1,0 +1,63 @@
+"""One error hierarchy: everything a user can cause is a `UserError`.
+
+The CLI has a single handler that turns these into a message on stderr and an exit
+code; the library raises them unchanged so that embedding tools can do the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses, per the public contract."""
+
+    OK = 0
+    GATE_FAILED = 1
+    BAD_INPUT = 2
+    INTERNAL_ERROR = 3
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as the input allows."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<profile>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+class UserError(Exception):
+    """An error the user can fix; the message is meant to be read by them."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProfileError(UserError):
+    """A profile that cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RulesError(Exception):
+    """A shipped or user-supplied rule file is malformed.
+
+    Not a `UserError`: a broken packaged rule is a bug in ftadvisor (exit 3), and
+    tools that load their own rules catch this explicitly.
+    """

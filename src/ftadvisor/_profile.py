@@ -1,0 +1,159 @@
+"""The project profile, contract version 1.
+
+Strict on purpose: a profile is committed and read by CI, so a typo or a YAML
+surprise (`retrieval: no` turning into `False`) must fail loudly instead of
+silently changing the advice.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+CONTRACT_VERSION = 1
+
+Retrieval = Literal["none", "term", "embedding", "hybrid"]
+Expertise = Literal["none", "some", "strong"]
+Precision = Literal["fp32", "fp16", "bf16", "int8", "int4"]
+
+RETRIEVAL_ORDER: tuple[Retrieval, ...] = ("none", "term", "embedding", "hybrid")
+EXPERTISE_ORDER: tuple[Expertise, ...] = ("none", "some", "strong")
+
+
+def _no_bool(value: Any) -> Any:
+    # Python's bool is an int; in a profile `true` is never a count or a number.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Count = Annotated[int, Field(ge=0), BeforeValidator(_no_bool)]
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_no_bool)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Goal(_Section):
+    metric: str = Field("score", min_length=1, description="Name of the metric the goal is on")
+    current: Number = Field(description="Where the metric stands today")
+    target: Number = Field(description="The value that would be good enough")
+    higher_is_better: bool = Field(
+        True, description="False for error rates, latency or cost, where lower is better"
+    )
+
+    @property
+    def met(self) -> bool:
+        """Whether `current` reaches `target` in the goal's direction."""
+        if self.higher_is_better:
+            return self.current >= self.target
+        return self.current <= self.target
+
+
+class Evaluation(_Section):
+    criteria_defined: bool = Field(False, description="You know what a good output is")
+    pipeline: bool = Field(False, description="You can score a change systematically")
+
+
+class Prompting(_Section):
+    systematic: bool = Field(
+        False,
+        description="Clear instructions, versioned prompts, variants compared on the eval set",
+    )
+    variants_tested: Count = Field(0, description="Prompt variants compared on the eval set")
+    few_shot_examples: Count = Field(0, description="Most examples tried in one prompt")
+    strongest_model_tried: bool = Field(
+        False, description="The best affordable model was tried with the best prompt"
+    )
+
+
+class Failures(_Section):
+    information: Count = Field(0, description="Reviewed failures with wrong, outdated or missing facts")
+    behavior: Count = Field(
+        0, description="Reviewed failures with right facts but wrong format, style, relevance or safety"
+    )
+
+    @property
+    def total(self) -> int:
+        return self.information + self.behavior
+
+
+class Needs(_Section):
+    fresh_information: bool = Field(False, description="Answers depend on facts that change")
+    private_knowledge: bool = Field(False, description="Answers depend on the organisation's own data")
+    strict_format: bool = Field(
+        False, description="Output must follow a rare or strict syntax (custom schema, SQL dialect, DSL)"
+    )
+    lower_cost_or_latency: bool = Field(
+        False, description="A smaller or cheaper model should do the job"
+    )
+
+
+class Resources(_Section):
+    training_examples: Count = Field(0, description="High-quality (input, output) pairs available")
+    ml_expertise: Expertise = Field("none", description="Experience training and evaluating models")
+    can_serve_custom_model: bool = Field(
+        False, description="You can self-host, or use a provider that serves finetuned models"
+    )
+    maintenance_budget: bool = Field(
+        False, description="An owner and budget to re-evaluate and retrain"
+    )
+
+
+class Hardware(_Section):
+    gpu_memory_gb: Number | None = Field(
+        None, gt=0, description="Memory of one GPU as on its spec sheet (24 GB cards hold 24 GiB)"
+    )
+    gpu_count: Count = Field(1, ge=1, description="Number of GPUs")
+
+
+class Model(_Section):
+    params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
+    precision: Precision = Field("bf16", description="Numeric format of the weights")
+
+
+_SECTIONS = ("goal", "evaluation", "prompting", "failures", "needs", "resources", "hardware", "model")
+
+
+class Profile(_Section):
+    """Where an LLM application stands: the input to `assess`."""
+
+    version: Literal[1] = Field(description="Profile contract version")
+    name: str = Field(min_length=1, description="Project name")
+    task: str | None = Field(None, description="What the application does, in a sentence")
+    goal: Goal | None = None
+    evaluation: Evaluation = Evaluation()
+    prompting: Prompting = Prompting()
+    retrieval: Retrieval = Field("none", description="The most advanced retrieval already in place")
+    finetuned: bool = Field(False, description="A finetuned model is already in use")
+    failures: Failures = Failures()
+    needs: Needs = Needs()
+    resources: Resources = Resources()
+    hardware: Hardware | None = None
+    model: Model | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections_take_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(data.get(s, 0) is None for s in _SECTIONS):
+            return {k: ({} if k in _SECTIONS and v is None else v) for k, v in data.items()}
+        return data
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value != CONTRACT_VERSION:
+            raise ValueError(
+                f"unsupported profile version {value!r}; this ftadvisor reads version "
+                f"{CONTRACT_VERSION}"
+            )
+        return value

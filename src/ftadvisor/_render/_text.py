@@ -1,0 +1,106 @@
+"""The terminal report: where you are on the ladder, the one next step, and why.
+
+Laid out for a five-second read (see the report sketch): the step first, then the
+reasons with their sources, the ladder, findings, and what would change the advice.
+rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from . import Report
+from ._common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+
+_STATUS_STYLE = {"done": "green", "next": "bold reverse cyan", "later": "", "not_needed": "dim"}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
+
+
+def _heading(text: str) -> Text:
+    return Text(f"\n{text}", style="bold")
+
+
+def _bullets() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    return table
+
+
+def _report(report: Report) -> Group:
+    a = report.assessment
+    step = a.next_step
+    parts: list[Text | Table | Padding] = []
+
+    head = Table.grid(expand=True)
+    head.add_column()
+    head.add_column(justify="right", style="dim")
+    head.add_row(Text.assemble(("ftadvisor", "bold"), " · ", a.name),
+                 f"profile: {report.source}" if report.source else "")
+    parts.append(head)
+
+    nxt = Table.grid(expand=True, padding=(0, 1))
+    nxt.add_column(no_wrap=True)
+    nxt.add_column(ratio=1)
+    nxt.add_column(justify="right", style="dim", no_wrap=True)
+    nxt.add_row(Text(" NEXT STEP ", style="bold reverse cyan"), Text(step.title, style="bold"),
+                f"[{step.id}]")
+    parts.append(Text())
+    parts.append(nxt)
+    parts.append(Text(f"Failure mode: {a.failure_mode} — {failure_summary(a)}", style="dim"))
+
+    parts.append(_heading("Why"))
+    why = _bullets()
+    for reason in step.reasons:
+        why.add_row(" •", Text.assemble(reason.text, (f"  [{reason.source}]", "dim italic")))
+    parts.append(why)
+
+    parts.append(_heading("The ladder"))
+    ladder = Text(" ")
+    for i, rung in enumerate(a.roadmap):
+        if i:
+            ladder.append(" ─ ", style="dim")
+        label = rung.label.upper() if rung.status == "next" else rung.label
+        # Non-breaking spaces keep each rung whole when the line wraps.
+        ladder.append(f"{ICONS[rung.status]} {label}".replace(" ", "\u00a0"),
+                      style=_STATUS_STYLE[rung.status])
+    parts.append(ladder)
+    parts.append(Text(" ✔ done  ▶ next  ○ later  · not needed", style="dim"))
+
+    if a.findings:
+        parts.append(_heading("Findings"))
+        findings = _bullets()
+        for f in a.findings:
+            line = report.line_of(f.key)
+            where = f"{f.key}" + (f" (line {line})" if line else "") + ": " if f.key else ""
+            findings.add_row(Text(f" {SEVERITY_ICONS[f.severity]}", _SEVERITY_STYLE[f.severity]),
+                             Text.assemble((where, "bold"), f.message))
+        parts.append(findings)
+
+    if a.changes:
+        parts.append(_heading("What would change this advice"))
+        changes = Table.grid(padding=(0, 1))
+        changes.add_column(no_wrap=True)
+        changes.add_column()
+        changes.add_column(style="cyan", no_wrap=True)
+        for c in a.changes:
+            changes.add_row(" •", change_text(c), f"→ {c.next_step}")
+        parts.append(changes)
+    v = a.versions
+    parts.append(Text(f"\nftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}",
+                      style="dim"))
+    return Group(*parts)
+
+
+def render(reports: Sequence[Report], out: TextIO) -> None:
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
+    for i, report in enumerate(reports):
+        if i:
+            console.rule(style="dim")
+        console.print(_report(report))

@@ -1,0 +1,135 @@
+"""What `assess` returns: immutable, typed data that renderers only read."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+RungId = Literal[
+    "define_evaluation",
+    "improve_prompting",
+    "add_examples",
+    "rag_term",
+    "rag_advanced",
+    "try_stronger_model",
+    "prepare_finetune",
+    "finetune",
+    "decompose_task",
+]
+OutcomeId = Literal["review_failures", "no_change"]
+StepId = RungId | OutcomeId
+
+LADDER: tuple[RungId, ...] = (
+    "define_evaluation",
+    "improve_prompting",
+    "add_examples",
+    "rag_term",
+    "rag_advanced",
+    "try_stronger_model",
+    "prepare_finetune",
+    "finetune",
+    "decompose_task",
+)
+"""The nine rungs in ladder order; the earlier rung wins when several apply."""
+OUTCOMES: tuple[OutcomeId, ...] = ("review_failures", "no_change")
+
+RungStatus = Literal["done", "next", "later", "not_needed"]
+Severity = Literal["error", "warning", "info"]
+FailureMode = Literal["information", "behavior", "mixed", "none"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reason(_Frozen):
+    """One line of rationale and the source it rests on."""
+
+    text: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.text} [{self.source}]"
+
+
+class NextStep(_Frozen):
+    id: StepId
+    title: str
+    rule: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def rationale(self) -> tuple[str, ...]:
+        return tuple(str(r) for r in self.reasons)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.source for r in self.reasons))
+
+
+class Rung(_Frozen):
+    id: RungId
+    title: str
+    label: str
+    status: RungStatus
+    rule: str
+
+
+class Finding(_Frozen):
+    rule: str
+    severity: Severity
+    message: str
+    key: str | None
+    reasons: tuple[Reason, ...]
+
+
+class Tally(_Frozen):
+    information: int
+    behavior: int
+
+    @property
+    def total(self) -> int:
+        return self.information + self.behavior
+
+    def share(self, mode: Literal["information", "behavior"]) -> float:
+        return (self.information if mode == "information" else self.behavior) / self.total \
+            if self.total else 0.0
+
+
+class Edit(_Frozen):
+    key: str
+    before: Any
+    after: Any
+
+
+class Change(_Frozen):
+    """A small change to the profile that would make the advice different."""
+
+    next_step: StepId
+    edits: tuple[Edit, ...]
+    fact: str | None = None
+    """The fact whose truth the change flips, when there is one (for wording)."""
+
+
+class Versions(_Frozen):
+    ftadvisor: str
+    contract: int
+    rules: str
+
+
+class Assessment(_Frozen):
+    """The advice for one profile. Renderers format it; nothing here prints."""
+
+    name: str
+    next_step: NextStep
+    failure_mode: FailureMode
+    failures: Tally
+    roadmap: tuple[Rung, ...]
+    findings: tuple[Finding, ...]
+    changes: tuple[Change, ...]
+    versions: Versions
+
+    def rung(self, rung_id: RungId) -> Rung:
+        return next(r for r in self.roadmap if r.id == rung_id)

@@ -1,0 +1,287 @@
+"""Rules as validated data: loading, checking and compiling the YAML under `rules/`.
+
+Every rule file is checked against a schema, its conditions are parsed into the
+fixed operator set and compiled, and references between files (facts, sources,
+ladder rungs) are resolved up front. A malformed rule fails here, at load, naming
+the file and the offending key; nothing about a rule is interpreted lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from . import _conditions as cond
+from ._errors import ProfileError, RulesError
+from ._result import LADDER, OutcomeId, Reason, RungId, Severity
+from ._yaml import key_path, parse
+
+_ID = r"^(fact|rung|outcome|finding)\.[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    text: str = Field(min_length=1)
+    source: str
+    section: str | None = None
+
+
+class Example(_Strict):
+    name: str = Field(min_length=1)
+    profile: dict[str, Any] = Field(default_factory=dict)
+    """A profile without `version` and `name`; keys left out take their defaults."""
+
+
+class Examples(_Strict):
+    fires: list[Example] = Field(min_length=1)
+    does_not_fire: list[Example] = Field(min_length=1)
+
+
+class _RuleFile(_Strict):
+    id: str = Field(pattern=_ID)
+    summary: str = Field(min_length=1, max_length=120)
+    rationale: list[Citation] = Field(min_length=1)
+    notes: str | None = None
+    """Why the thresholds in the condition are what they are."""
+    examples: Examples
+
+
+class FactFile(_RuleFile):
+    kind: Literal["fact"]
+    fact: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: Any
+
+
+class RungFile(_RuleFile):
+    kind: Literal["rung"]
+    step: RungId
+    title: str
+    label: str = Field(min_length=1, max_length=24)
+    """A few words for the ladder picture."""
+    applies: Any
+    done: Any
+
+
+class OutcomeFile(_RuleFile):
+    kind: Literal["outcome"]
+    step: OutcomeId
+    title: str
+    when: Any
+
+
+class FindingFile(_RuleFile):
+    kind: Literal["finding"]
+    severity: Severity
+    key: str | None = None
+    message: str = Field(min_length=1)
+    when: Any
+
+
+_FILE = TypeAdapter(
+    Annotated[FactFile | RungFile | OutcomeFile | FindingFile, Field(discriminator="kind")]
+)
+
+
+class Source(_Strict):
+    cite: str
+    title: str
+
+
+_SOURCES = TypeAdapter(dict[str, Source])
+
+# ---- compiled rules -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A loaded rule: the file's data plus its compiled conditions."""
+
+    spec: FactFile | RungFile | OutcomeFile | FindingFile
+    path: Path
+    reasons: tuple[Reason, ...]
+    conditions: dict[str, cond.Condition]
+    checks: dict[str, cond.Check]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    facts: tuple[Rule, ...]
+    """In dependency order: each fact only refers to facts before it."""
+    rungs: tuple[Rule, ...]
+    """In ladder order, one per rung."""
+    outcomes: tuple[Rule, ...]
+    findings: tuple[Rule, ...]
+    sources: dict[str, Source]
+    digest: str
+    directory: Path
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in (*self.facts, *self.rungs, *self.outcomes, *self.findings)}
+
+    @functools.cached_property
+    def by_fact(self) -> dict[str, Rule]:
+        return {r.spec.fact: r for r in self.facts if isinstance(r.spec, FactFile)}
+
+
+
+REQUIRED_FACTS = ("information_present", "behavior_present")
+"""The failure mode is defined from these two facts (contract: 'a mode is present')."""
+
+
+def rules_directory() -> Path:
+    """The packaged rules; in a source checkout (editable install), the repo's `rules/`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent.parent / "rules"):
+        if (candidate / "sources.yaml").is_file():
+            return candidate
+    raise RulesError(f"ftadvisor's rules are missing: looked in {here / 'rules'}")
+
+
+@functools.cache
+def packaged_rules() -> RuleSet:
+    """The shipped rules, loaded and compiled once per process."""
+    return load_rules(rules_directory())
+
+
+def load_rules(directory: Path) -> RuleSet:
+    """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set."""
+    digest = hashlib.sha256()
+    sources_path = directory / "sources.yaml"
+    sources = _SOURCES.validate_python(_read(sources_path, digest), strict=True) \
+        if sources_path.is_file() else {}
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.rglob("*.yaml")):
+        if path == sources_path:
+            continue
+        rule = _load_rule(path, _read(path, digest), sources)
+        if rule.id in seen:
+            raise RulesError(f"{path}: rule id {rule.id!r} is also used by {seen[rule.id]}")
+        seen[rule.id] = path
+        rules.append(rule)
+    return _assemble(rules, sources, directory, digest.hexdigest()[:12])
+
+
+def _read(path: Path, digest: Any) -> Any:
+    raw = path.read_bytes()
+    digest.update(path.name.encode() + b"\0" + raw)
+    try:
+        return parse(raw.decode("utf-8"), str(path)).data
+    except ProfileError as exc:
+        raise RulesError(str(exc)) from None
+
+
+def _load_rule(path: Path, data: Any, sources: dict[str, Source]) -> Rule:
+    label = f"{path}: rule {data.get('id', '?')!r}" if isinstance(data, dict) else str(path)
+    try:
+        spec = _FILE.validate_python(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{key_path(tuple(e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise RulesError(f"{label}: {problems}") from None
+    if path.stem != spec.id:
+        raise RulesError(f"{label}: the file must be named {spec.id}.yaml")
+    reasons = []
+    for i, citation in enumerate(spec.rationale):
+        source = sources.get(citation.source)
+        if source is None:
+            raise RulesError(f"{label}: rationale[{i}].source: unknown source "
+                             f"{citation.source!r}; known: {', '.join(sorted(sources))}")
+        cite = f"{source.cite}, {citation.section}" if citation.section else source.cite
+        reasons.append(Reason(text=citation.text.strip(), source=cite))
+    if isinstance(spec, FindingFile) and spec.key is not None:
+        top = spec.key.split(".")[0]
+        if spec.key not in cond.FIELDS and not any(f.startswith(spec.key + ".") for f in cond.FIELDS) \
+                and top not in ("goal", "hardware", "model"):
+            raise RulesError(f"{label}: key: {spec.key!r} is not a profile key")
+    names = ("applies", "done") if isinstance(spec, RungFile) else ("when",)
+    conditions: dict[str, cond.Condition] = {}
+    for name in names:
+        try:
+            conditions[name] = cond.parse(getattr(spec, name), name)
+        except cond.ConditionError as exc:
+            raise RulesError(f"{label}: {exc}") from None
+    checks = {name: cond.compile_condition(c) for name, c in conditions.items()}
+    return Rule(spec, path, tuple(reasons), conditions, checks)
+
+
+def _assemble(rules: list[Rule], sources: dict[str, Source], directory: Path,
+              digest: str) -> RuleSet:
+    facts = [r for r in rules if isinstance(r.spec, FactFile)]
+    by_fact: dict[str, Rule] = {}
+    for rule in facts:
+        assert isinstance(rule.spec, FactFile)
+        if rule.spec.fact in by_fact:
+            raise RulesError(f"{rule.path}: fact {rule.spec.fact!r} is also defined by "
+                             f"{by_fact[rule.spec.fact].path}")
+        by_fact[rule.spec.fact] = rule
+    for rule in rules:
+        for condition in rule.conditions.values():
+            for name in cond.facts_in(condition):
+                if name not in by_fact:
+                    raise RulesError(f"{rule.path}: rule {rule.id!r} refers to unknown fact "
+                                     f"{name!r}")
+    for name in REQUIRED_FACTS:
+        if name not in by_fact:
+            raise RulesError(f"{directory}: no rule defines the required fact {name!r}")
+
+    rungs: dict[str, Rule] = {}
+    for rule in rules:
+        if isinstance(rule.spec, RungFile):
+            if rule.spec.step in rungs:
+                raise RulesError(f"{rule.path}: rung {rule.spec.step!r} is also defined by "
+                                 f"{rungs[rule.spec.step].path}")
+            rungs[rule.spec.step] = rule
+    missing = [step for step in LADDER if step not in rungs]
+    if missing:
+        raise RulesError(f"{directory}: no rung rule for {', '.join(missing)}")
+    outcomes = [r for r in rules if isinstance(r.spec, OutcomeFile)]
+    findings = [r for r in rules if isinstance(r.spec, FindingFile)]
+    return RuleSet(
+        facts=tuple(_in_dependency_order(by_fact)),
+        rungs=tuple(rungs[step] for step in LADDER),
+        outcomes=tuple(outcomes),
+        findings=tuple(findings),
+        sources=sources,
+        digest=digest,
+        directory=directory,
+    )
+
+
+def _in_dependency_order(by_fact: dict[str, Rule]) -> Iterable[Rule]:
+    done: dict[str, Rule] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " → ".join([*visiting[visiting.index(name):], name])
+            raise RulesError(f"{by_fact[name].path}: facts refer to each other in a cycle: {cycle}")
+        visiting.append(name)
+        for dep in cond.facts_in(by_fact[name].conditions["when"]):
+            visit(dep)
+        visiting.pop()
+        done[name] = by_fact[name]
+
+    for name in sorted(by_fact):
+        visit(name)
+    return done.values()
+
+
