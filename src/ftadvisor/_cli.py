@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +33,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -49,7 +49,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = None,
 ) -> None:
     """Should we finetune? Advice on adapting an LLM to your task, with sources."""
@@ -59,8 +61,12 @@ def _root(
 def assess(
     profile: Annotated[
         str | None,
-        typer.Option("--profile", "-p", metavar="FILE",
-                     help="Profile YAML to assess; '-' reads it from standard input."),
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="FILE",
+            help="Profile YAML to assess; '-' reads it from standard input.",
+        ),
     ] = None,
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="Report format.")
@@ -87,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="ftadvisor", standalone_mode=False)
+        if result == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a returned 130
+            return _interrupted()
         return int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -102,16 +110,20 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _interrupted()
     except UserError as exc:
-        print(f"ftadvisor: {exc.message}" if "\n" not in exc.message else exc.message,
-              file=sys.stderr)
+        print(
+            f"ftadvisor: {exc.message}" if "\n" not in exc.message else exc.message, file=sys.stderr
+        )
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`ftadvisor … | head`): not an error of ours or theirs.
         sys.stderr.close()
         return ExitCode.OK
     except Exception as exc:
-        print(f"ftadvisor: internal error (a bug in ftadvisor, please report it): "
-              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"ftadvisor: internal error (a bug in ftadvisor, please report it): "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         if os.environ.get("FTADVISOR_DEBUG"):
             traceback.print_exc()
         return ExitCode.INTERNAL_ERROR

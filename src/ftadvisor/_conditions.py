@@ -54,15 +54,31 @@ _OPS_BY_KIND: dict[FieldKind, tuple[str, ...]] = {
 }
 
 DERIVED_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("failures.total", "number", derived=True,
-              description="information + behavior failures tallied"),
-    FieldSpec("failures.information_share", "number", derived=True,
-              description="information failures / all tallied (0 when none are)"),
-    FieldSpec("failures.behavior_share", "number", derived=True,
-              description="behavior failures / all tallied (0 when none are)"),
+    FieldSpec(
+        "failures.total",
+        "number",
+        derived=True,
+        description="information + behavior failures tallied",
+    ),
+    FieldSpec(
+        "failures.information_share",
+        "number",
+        derived=True,
+        description="information failures / all tallied (0 when none are)",
+    ),
+    FieldSpec(
+        "failures.behavior_share",
+        "number",
+        derived=True,
+        description="behavior failures / all tallied (0 when none are)",
+    ),
     FieldSpec("goal.present", "bool", derived=True, description="the profile states a goal"),
-    FieldSpec("goal.met", "bool", derived=True,
-              description="current reaches target in the goal's direction (false without a goal)"),
+    FieldSpec(
+        "goal.met",
+        "bool",
+        derived=True,
+        description="current reaches target in the goal's direction (false without a goal)",
+    ),
 )
 
 
@@ -83,14 +99,20 @@ def _profile_fields() -> Iterator[FieldSpec]:
             if typing.get_origin(base) is Literal:
                 choices = typing.get_args(base)
                 if all(isinstance(c, str) for c in choices):
-                    yield FieldSpec(prefix + name, "enum", tuple(choices), field_optional,
-                                    description=info.description or "")
+                    yield FieldSpec(
+                        prefix + name,
+                        "enum",
+                        tuple(choices),
+                        field_optional,
+                        description=info.description or "",
+                    )
                 continue  # `version` is not something a rule can ask about
             kind: FieldKind = (
                 "bool" if base is bool else "number" if base in (int, float) else "text"
             )
-            yield FieldSpec(prefix + name, kind, (), field_optional,
-                            description=info.description or "")
+            yield FieldSpec(
+                prefix + name, kind, (), field_optional, description=info.description or ""
+            )
 
     yield from walk(Profile, "", False)
 
@@ -123,6 +145,7 @@ def context(profile: Profile) -> dict[str, Any]:
 
 
 # ---- the tree -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Const:
@@ -209,8 +232,9 @@ def _leaf(raw: dict[str, Any], where: str) -> Leaf:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConditionError(f"{where}.field", f"unknown field {name!r}{hint}")
     if op not in OPERATORS:
-        raise ConditionError(f"{where}.op", f"unknown operator {op!r}; expected one of "
-                             f"{', '.join(OPERATORS)}")
+        raise ConditionError(
+            f"{where}.op", f"unknown operator {op!r}; expected one of {', '.join(OPERATORS)}"
+        )
     if op not in _OPS_BY_KIND[spec.kind]:
         raise ConditionError(f"{where}.op", f"{op!r} does not apply to {spec.kind} field {name!r}")
     values = value if op in ("in", "not_in") else [value]
@@ -239,8 +263,9 @@ def _check_value(spec: FieldSpec, value: Any, where: str) -> None:
             "enum": "one of " + ", ".join(spec.choices),
             "text": "text",
         }[spec.kind]
-        raise ConditionError(where, f"{value!r} is not a valid value for {spec.name!r}: "
-                             f"expected {expected}")
+        raise ConditionError(
+            where, f"{value!r} is not a valid value for {spec.name!r}: expected {expected}"
+        )
 
 
 def facts_in(condition: Condition) -> Iterator[str]:
@@ -295,8 +320,16 @@ def _compile_leaf(leaf: Leaf) -> Check:
 
 def describe(condition: Condition) -> str:
     """The condition in one readable line, for `explain` and docs."""
-    symbols = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥",
-               "in": "in", "not_in": "not in"}
+    symbols = {
+        "eq": "=",
+        "ne": "≠",
+        "lt": "<",
+        "le": "≤",
+        "gt": ">",
+        "ge": "≥",
+        "in": "in",
+        "not_in": "not in",
+    }
     if isinstance(condition, Const):
         return "always" if condition.value else "never"
     if isinstance(condition, FactRef):
@@ -312,8 +345,10 @@ def describe(condition: Condition) -> str:
         return text
     value = condition.value
     shown = (
-        "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple)
-        else str(value).lower() if isinstance(value, bool) or value is None
+        "[" + ", ".join(map(str, value)) + "]"
+        if isinstance(value, tuple)
+        else str(value).lower()
+        if isinstance(value, bool) or value is None
         else str(value)
     )
     return f"{condition.field} {symbols[condition.op]} {shown}"

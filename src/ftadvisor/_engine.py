@@ -85,7 +85,9 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         name=profile.name,
         next_step=next_step,
         failure_mode=_failure_mode(ctx),
-        failures=Tally(information=profile.failures.information, behavior=profile.failures.behavior),
+        failures=Tally(
+            information=profile.failures.information, behavior=profile.failures.behavior
+        ),
         roadmap=_roadmap(rules, decision),
         findings=_findings(rules, ctx),
         changes=changes(rules, profile, decision),
@@ -106,8 +108,15 @@ def _roadmap(rules: RuleSet, decision: Decision) -> tuple[Rung, ...]:
             status = "later"
         else:
             status = "not_needed"
-        roadmap.append(Rung(id=rule.spec.step, title=rule.spec.title, label=rule.spec.label,
-                            status=status, rule=rule.id))
+        roadmap.append(
+            Rung(
+                id=rule.spec.step,
+                title=rule.spec.title,
+                label=rule.spec.label,
+                status=status,
+                rule=rule.id,
+            )
+        )
     return tuple(roadmap)
 
 
@@ -145,7 +154,9 @@ def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
             collect(condition.item)
         elif isinstance(condition, cond.FactRef) and ctx[cond.FACT_PREFIX + condition.fact]:
             when = rules.by_fact[condition.fact].conditions["when"]
-            if isinstance(when, cond.AnyOf) and all(isinstance(i, cond.FactRef) for i in when.items):
+            if isinstance(when, cond.AnyOf) and all(
+                isinstance(i, cond.FactRef) for i in when.items
+            ):
                 collect(when)
             else:
                 evidence[condition.fact] = None
@@ -163,7 +174,14 @@ def _findings(rules: RuleSet, ctx: dict[str, Any]) -> tuple[Finding, ...]:
         if rule.checks["when"](ctx):
             spec = rule.spec
             assert isinstance(spec, FindingFile)
-            found.append(Finding(rule=spec.id, severity=spec.severity, message=spec.message.strip(),
-                                 key=spec.key, reasons=rule.reasons))
+            found.append(
+                Finding(
+                    rule=spec.id,
+                    severity=spec.severity,
+                    message=spec.message.strip(),
+                    key=spec.key,
+                    reasons=rule.reasons,
+                )
+            )
     found.sort(key=lambda f: (SEVERITIES.index(f.severity), f.rule))
     return tuple(found)

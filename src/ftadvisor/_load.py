@@ -57,10 +57,19 @@ def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:
     """Validate profile YAML given as text (for standard input and tests)."""
     document = parse(text, source)
     if not isinstance(document.data, dict):
-        kind = "a list" if isinstance(document.data, list) else f"a single value ({document.data!r:.40})"
+        kind = (
+            "a list"
+            if isinstance(document.data, list)
+            else f"a single value ({document.data!r:.40})"
+        )
         raise ProfileError(
-            [Problem(f"a profile is a mapping of keys (version, name, …), not {kind}", source,
-                     document.line_of(()))]
+            [
+                Problem(
+                    f"a profile is a mapping of keys (version, name, …), not {kind}",
+                    source,
+                    document.line_of(()),
+                )
+            ]
         )
     try:
         profile = Profile.model_validate(document.data)
@@ -77,8 +86,12 @@ def _problems(exc: ValidationError, document: Document, source: str) -> list[Pro
     for error in exc.errors(include_url=False):
         path = tuple(p for p in error["loc"] if isinstance(p, int) or _IDENT.match(p))
         problems.append(
-            Problem(_explain(error, path, document), source, document.line_of(path),
-                    key_path(path) or None)
+            Problem(
+                _explain(error, path, document),
+                source,
+                document.line_of(path),
+                key_path(path) or None,
+            )
         )
     problems.sort(key=lambda p: (p.line or 0, p.key or ""))
     return problems
@@ -101,14 +114,14 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
         words = re.findall(r"'([^']*)'", choices)
         if plain is not None:
             if plain in words:
-                return (f"YAML reads the unquoted `{plain}` as {_show(value)}; quote it: "
-                        f"'{plain}'")
+                return f"YAML reads the unquoted `{plain}` as {_show(value)}; quote it: '{plain}'"
             shown = f"`{plain}` (which YAML reads as {_show(value)}, not as a word)"
         close = difflib.get_close_matches(plain or str(value), words, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"expected one of {choices}, got {shown}{hint}"
     if kind == "string_type" and plain is not None:
-        return f"expected text; YAML reads `{plain}` as {type(value).__name__}: quote it, e.g. '{plain}'"
+        kind_read = type(value).__name__
+        return f"expected text; YAML reads `{plain}` as {kind_read}: quote it, e.g. '{plain}'"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a section of keys, got {shown}"
     messages = {

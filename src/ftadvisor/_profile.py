@@ -77,9 +77,14 @@ class Prompting(_Section):
 
 
 class Failures(_Section):
-    information: Count = Field(0, description="Reviewed failures with wrong, outdated or missing facts")
+    information: Count = Field(
+        0, description="Reviewed failures with wrong, outdated or missing facts"
+    )
     behavior: Count = Field(
-        0, description="Reviewed failures with right facts but wrong format, style, relevance or safety"
+        0,
+        description=(
+            "Reviewed failures with right facts but wrong format, style, relevance or safety"
+        ),
     )
 
     @property
@@ -89,9 +94,12 @@ class Failures(_Section):
 
 class Needs(_Section):
     fresh_information: bool = Field(False, description="Answers depend on facts that change")
-    private_knowledge: bool = Field(False, description="Answers depend on the organisation's own data")
+    private_knowledge: bool = Field(
+        False, description="Answers depend on the organisation's own data"
+    )
     strict_format: bool = Field(
-        False, description="Output must follow a rare or strict syntax (custom schema, SQL dialect, DSL)"
+        False,
+        description="Output must follow a rare or strict syntax (custom schema, SQL dialect, DSL)",
     )
     lower_cost_or_latency: bool = Field(
         False, description="A smaller or cheaper model should do the job"
@@ -121,7 +129,16 @@ class Model(_Section):
     precision: Precision = Field("bf16", description="Numeric format of the weights")
 
 
-_SECTIONS = ("goal", "evaluation", "prompting", "failures", "needs", "resources", "hardware", "model")
+_SECTIONS = (
+    "goal",
+    "evaluation",
+    "prompting",
+    "failures",
+    "needs",
+    "resources",
+    "hardware",
+    "model",
+)
 
 
 class Profile(_Section):

@@ -94,8 +94,11 @@ class Tally(_Frozen):
         return self.information + self.behavior
 
     def share(self, mode: Literal["information", "behavior"]) -> float:
-        return (self.information if mode == "information" else self.behavior) / self.total \
-            if self.total else 0.0
+        return (
+            (self.information if mode == "information" else self.behavior) / self.total
+            if self.total
+            else 0.0
+        )
 
 
 class Edit(_Frozen):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +137,6 @@ class RuleSet:
         return {r.spec.fact: r for r in self.facts if isinstance(r.spec, FactFile)}
 
 
-
 REQUIRED_FACTS = ("information_present", "behavior_present")
 """The failure mode is defined from these two facts (contract: 'a mode is present')."""
 
@@ -162,8 +160,11 @@ def load_rules(directory: Path) -> RuleSet:
     """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set."""
     digest = hashlib.sha256()
     sources_path = directory / "sources.yaml"
-    sources = _SOURCES.validate_python(_read(sources_path, digest), strict=True) \
-        if sources_path.is_file() else {}
+    sources = (
+        _SOURCES.validate_python(_read(sources_path, digest), strict=True)
+        if sources_path.is_file()
+        else {}
+    )
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in sorted(directory.rglob("*.yaml")):
@@ -201,14 +202,19 @@ def _load_rule(path: Path, data: Any, sources: dict[str, Source]) -> Rule:
     for i, citation in enumerate(spec.rationale):
         source = sources.get(citation.source)
         if source is None:
-            raise RulesError(f"{label}: rationale[{i}].source: unknown source "
-                             f"{citation.source!r}; known: {', '.join(sorted(sources))}")
+            raise RulesError(
+                f"{label}: rationale[{i}].source: unknown source "
+                f"{citation.source!r}; known: {', '.join(sorted(sources))}"
+            )
         cite = f"{source.cite}, {citation.section}" if citation.section else source.cite
         reasons.append(Reason(text=citation.text.strip(), source=cite))
     if isinstance(spec, FindingFile) and spec.key is not None:
         top = spec.key.split(".")[0]
-        if spec.key not in cond.FIELDS and not any(f.startswith(spec.key + ".") for f in cond.FIELDS) \
-                and top not in ("goal", "hardware", "model"):
+        if (
+            spec.key not in cond.FIELDS
+            and not any(f.startswith(spec.key + ".") for f in cond.FIELDS)
+            and top not in ("goal", "hardware", "model")
+        ):
             raise RulesError(f"{label}: key: {spec.key!r} is not a profile key")
     names = ("applies", "done") if isinstance(spec, RungFile) else ("when",)
     conditions: dict[str, cond.Condition] = {}
@@ -221,22 +227,26 @@ def _load_rule(path: Path, data: Any, sources: dict[str, Source]) -> Rule:
     return Rule(spec, path, tuple(reasons), conditions, checks)
 
 
-def _assemble(rules: list[Rule], sources: dict[str, Source], directory: Path,
-              digest: str) -> RuleSet:
+def _assemble(
+    rules: list[Rule], sources: dict[str, Source], directory: Path, digest: str
+) -> RuleSet:
     facts = [r for r in rules if isinstance(r.spec, FactFile)]
     by_fact: dict[str, Rule] = {}
     for rule in facts:
         assert isinstance(rule.spec, FactFile)
         if rule.spec.fact in by_fact:
-            raise RulesError(f"{rule.path}: fact {rule.spec.fact!r} is also defined by "
-                             f"{by_fact[rule.spec.fact].path}")
+            raise RulesError(
+                f"{rule.path}: fact {rule.spec.fact!r} is also defined by "
+                f"{by_fact[rule.spec.fact].path}"
+            )
         by_fact[rule.spec.fact] = rule
     for rule in rules:
         for condition in rule.conditions.values():
             for name in cond.facts_in(condition):
                 if name not in by_fact:
-                    raise RulesError(f"{rule.path}: rule {rule.id!r} refers to unknown fact "
-                                     f"{name!r}")
+                    raise RulesError(
+                        f"{rule.path}: rule {rule.id!r} refers to unknown fact {name!r}"
+                    )
     for name in REQUIRED_FACTS:
         if name not in by_fact:
             raise RulesError(f"{directory}: no rule defines the required fact {name!r}")
@@ -245,8 +255,10 @@ def _assemble(rules: list[Rule], sources: dict[str, Source], directory: Path,
     for rule in rules:
         if isinstance(rule.spec, RungFile):
             if rule.spec.step in rungs:
-                raise RulesError(f"{rule.path}: rung {rule.spec.step!r} is also defined by "
-                                 f"{rungs[rule.spec.step].path}")
+                raise RulesError(
+                    f"{rule.path}: rung {rule.spec.step!r} is also defined by "
+                    f"{rungs[rule.spec.step].path}"
+                )
             rungs[rule.spec.step] = rule
     missing = [step for step in LADDER if step not in rungs]
     if missing:
@@ -272,7 +284,7 @@ def _in_dependency_order(by_fact: dict[str, Rule]) -> Iterable[Rule]:
         if name in done:
             return
         if name in visiting:
-            cycle = " → ".join([*visiting[visiting.index(name):], name])
+            cycle = " → ".join([*visiting[visiting.index(name) :], name])
             raise RulesError(f"{by_fact[name].path}: facts refer to each other in a cycle: {cycle}")
         visiting.append(name)
         for dep in cond.facts_in(by_fact[name].conditions["when"]):
@@ -283,5 +295,3 @@ def _in_dependency_order(by_fact: dict[str, Rule]) -> Iterable[Rule]:
     for name in sorted(by_fact):
         visit(name)
     return done.values()
-
-

@@ -11,7 +11,9 @@ progress is never advice.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -55,7 +57,7 @@ def changes(rules: RuleSet, profile: Profile, decision: Decision) -> tuple[Chang
     current = decision.step_rule.spec
     best: dict[str, Change] = {}
     data = profile.model_dump(exclude_none=True)
-    for edits, fact in candidates:
+    for edits, flipped in candidates:
         changed = _apply(data, edits)
         try:
             other = Profile.model_validate(changed)
@@ -68,7 +70,7 @@ def changes(rules: RuleSet, profile: Profile, decision: Decision) -> tuple[Chang
         change = Change(
             next_step=step.step,
             edits=tuple(Edit(key=k, before=ctx.get(k), after=v) for k, v in sorted(edits.items())),
-            fact=fact,
+            fact=flipped,
         )
         previous = best.get(step.step)
         if previous is None or _size(change) < _size(previous):
@@ -98,8 +100,9 @@ def _apply(data: dict[str, Any], edits: Edits) -> dict[str, Any]:
     return out
 
 
-def _satisfy(rules: RuleSet, condition: cond.Condition, want: bool,
-             ctx: dict[str, Any]) -> Edits | None:
+def _satisfy(
+    rules: RuleSet, condition: cond.Condition, want: bool, ctx: dict[str, Any]
+) -> Edits | None:
     """Forward edits that make `condition` evaluate to `want`, or None if there are none."""
     if isinstance(condition, cond.Const):
         return {} if condition.value == want else None
@@ -152,7 +155,7 @@ def _leaf(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
         return {leaf.field: True} if current is False and works(True) else None
     if leaf.field in _ORDERED:
         order = _ORDERED[leaf.field]
-        later = order[order.index(current) + 1:]
+        later = order[order.index(current) + 1 :]
         return next(({leaf.field: v} for v in later if works(v)), None)
     if spec.kind == "number" and isinstance(current, int):
         bound = leaf.value if isinstance(leaf.value, int | float) else None
@@ -168,29 +171,27 @@ def _share(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
     """The fewest extra failures of one kind that move a share across its threshold."""
     own, other = _SHARES[leaf.field]
     check = cond.compile_condition(leaf)
+    counts = {own: ctx[own], other: ctx[other]}
+
+    def crosses(grow: str, extra: int) -> bool:
+        trial = {**counts, grow: counts[grow] + extra}
+        total = trial[own] + trial[other]
+        return check({leaf.field: trial[own] / total if total else 0.0}) == want
+
     for grow in (own, other):
-        counts = {own: ctx[own], other: ctx[other]}
-        for extra in _doubling_search(lambda n: _share_ok(check, leaf.field, counts, grow, n, want)):
+        extra = _smallest(functools.partial(crosses, grow))
+        if extra is not None:
             return {grow: counts[grow] + extra}
     return None
 
 
-def _share_ok(check: cond.Check, field: str, counts: dict[str, int], grow: str, extra: int,
-              want: bool) -> bool:
-    own, other = _SHARES[field]
-    trial = dict(counts)
-    trial[grow] += extra
-    total = trial[own] + trial[other]
-    return check({field: trial[own] / total if total else 0.0}) == want
-
-
-def _doubling_search(ok: Any, limit: int = 1 << 20) -> list[int]:
-    """The smallest n ≥ 1 with ok(n), assuming ok is monotone; [] if none up to `limit`."""
+def _smallest(ok: Callable[[int], bool], limit: int = 1 << 20) -> int | None:
+    """The smallest n ≥ 1 with ok(n), for a monotone ok; None if there is none up to `limit`."""
     high = 1
     while not ok(high):
         high *= 2
         if high > limit:
-            return []
+            return None
     low = high // 2 + 1 if high > 1 else 1
     while low < high:
         mid = (low + high) // 2
@@ -198,4 +199,4 @@ def _doubling_search(ok: Any, limit: int = 1 << 20) -> list[int]:
             high = mid
         else:
             low = mid + 1
-    return [high]
+    return high

@@ -109,7 +109,9 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if key in first_line:
                 self.problem(
-                    key_node, (*path, key), f"duplicate key (first defined on line {first_line[key]})"
+                    key_node,
+                    (*path, key),
+                    f"duplicate key (first defined on line {first_line[key]})",
                 )
                 continue
             first_line[key] = line
@@ -141,16 +143,25 @@ def decode(raw: bytes, filename: str) -> str:
     """UTF-8 (with or without a BOM), or a problem that names the offending line."""
     if len(raw) > MAX_BYTES:
         raise ProfileError(
-            [Problem(f"the file is {len(raw):,} bytes; profiles are limited to {MAX_BYTES:,}",
-                     filename)]
+            [
+                Problem(
+                    f"the file is {len(raw):,} bytes; profiles are limited to {MAX_BYTES:,}",
+                    filename,
+                )
+            ]
         )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = _line_at(raw, exc.start)
         raise ProfileError(
-            [Problem(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                     filename, line)]
+            [
+                Problem(
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                    filename,
+                    line,
+                )
+            ]
         ) from None
 
 
@@ -158,8 +169,12 @@ def parse(text: str, filename: str) -> Document:
     """Compose and build one YAML document; every failure is a `ProfileError`."""
     if len(text) > MAX_BYTES:
         raise ProfileError(
-            [Problem(f"the text is {len(text):,} characters; profiles are limited to "
-                     f"{MAX_BYTES:,}", filename)]
+            [
+                Problem(
+                    f"the text is {len(text):,} characters; profiles are limited to {MAX_BYTES:,}",
+                    filename,
+                )
+            ]
         )
     try:
         root = yaml.compose(text, Loader=_Loader)
@@ -179,16 +194,28 @@ def parse(text: str, filename: str) -> Document:
             [Problem(f"nesting deeper than {MAX_DEPTH} levels is not allowed", filename)]
         ) from None
     if root is None:
-        raise ProfileError([Problem("the file is empty; a profile needs at least "
-                                    "`version: 1` and `name`", filename, 1)])
+        raise ProfileError(
+            [
+                Problem(
+                    "the file is empty; a profile needs at least `version: 1` and `name`",
+                    filename,
+                    1,
+                )
+            ]
+        )
     builder = _Builder(filename)
     try:
         data = builder.build(root, (), 0)
     except _TooBig as exc:
         raise ProfileError(
-            [Problem(f"the document expands to more than {MAX_VALUES:,} values (aliases "
-                     "repeat what they point to); a profile needs a few dozen",
-                     filename, exc.node.start_mark.line + 1)]
+            [
+                Problem(
+                    f"the document expands to more than {MAX_VALUES:,} values (aliases "
+                    "repeat what they point to); a profile needs a few dozen",
+                    filename,
+                    exc.node.start_mark.line + 1,
+                )
+            ]
         ) from None
     if builder.problems:
         raise ProfileError(builder.problems)

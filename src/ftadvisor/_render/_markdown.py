@@ -45,14 +45,20 @@ def _one(report: Report) -> str:
         for f in a.findings:
             line = report.line_of(f.key)
             where = f"`{f.key}`" + (f" (line {line})" if line else "") + ": " if f.key else ""
-            lines.append(f"- {SEVERITY_ICONS[f.severity]} {f.severity}: {where}{_escape(f.message)}")
+            lines.append(
+                f"- {SEVERITY_ICONS[f.severity]} {f.severity}: {where}{_escape(f.message)}"
+            )
     if a.changes:
         lines += ["", "**What would change this advice**", ""]
         for c in a.changes:
             lines.append(f"- `{change_text(c)}` → `{c.next_step}`")
     v = a.versions
-    lines += ["", f"<sub>ftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules} · "
-              f"{len(LADDER)} rungs</sub>", ""]
+    lines += [
+        "",
+        f"<sub>ftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules} · "
+        f"{len(LADDER)} rungs</sub>",
+        "",
+    ]
     return "\n".join(lines)
 
 

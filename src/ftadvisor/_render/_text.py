@@ -41,16 +41,21 @@ def _report(report: Report) -> Group:
     head = Table.grid(expand=True)
     head.add_column()
     head.add_column(justify="right", style="dim")
-    head.add_row(Text.assemble(("ftadvisor", "bold"), " · ", a.name),
-                 f"profile: {report.source}" if report.source else "")
+    head.add_row(
+        Text.assemble(("ftadvisor", "bold"), " · ", a.name),
+        f"profile: {report.source}" if report.source else "",
+    )
     parts.append(head)
 
     nxt = Table.grid(expand=True, padding=(0, 1))
     nxt.add_column(no_wrap=True)
     nxt.add_column(ratio=1)
     nxt.add_column(justify="right", style="dim", no_wrap=True)
-    nxt.add_row(Text(" NEXT STEP ", style="bold reverse cyan"), Text(step.title, style="bold"),
-                f"[{step.id}]")
+    nxt.add_row(
+        Text(" NEXT STEP ", style="bold reverse cyan"),
+        Text(step.title, style="bold"),
+        f"[{step.id}]",
+    )
     parts.append(Text())
     parts.append(nxt)
     parts.append(Text(f"Failure mode: {a.failure_mode} — {failure_summary(a)}", style="dim"))
@@ -68,8 +73,9 @@ def _report(report: Report) -> Group:
             ladder.append(" ─ ", style="dim")
         label = rung.label.upper() if rung.status == "next" else rung.label
         # Non-breaking spaces keep each rung whole when the line wraps.
-        ladder.append(f"{ICONS[rung.status]} {label}".replace(" ", "\u00a0"),
-                      style=_STATUS_STYLE[rung.status])
+        ladder.append(
+            f"{ICONS[rung.status]} {label}".replace(" ", "\u00a0"), style=_STATUS_STYLE[rung.status]
+        )
     parts.append(ladder)
     parts.append(Text(" ✔ done  ▶ next  ○ later  · not needed", style="dim"))
 
@@ -79,8 +85,10 @@ def _report(report: Report) -> Group:
         for f in a.findings:
             line = report.line_of(f.key)
             where = f"{f.key}" + (f" (line {line})" if line else "") + ": " if f.key else ""
-            findings.add_row(Text(f" {SEVERITY_ICONS[f.severity]}", _SEVERITY_STYLE[f.severity]),
-                             Text.assemble((where, "bold"), f.message))
+            findings.add_row(
+                Text(f" {SEVERITY_ICONS[f.severity]}", _SEVERITY_STYLE[f.severity]),
+                Text.assemble((where, "bold"), f.message),
+            )
         parts.append(findings)
 
     if a.changes:
@@ -93,8 +101,9 @@ def _report(report: Report) -> Group:
             changes.add_row(" •", change_text(c), f"→ {c.next_step}")
         parts.append(changes)
     v = a.versions
-    parts.append(Text(f"\nftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}",
-                      style="dim"))
+    parts.append(
+        Text(f"\nftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}", style="dim")
+    )
     return Group(*parts)
 
 

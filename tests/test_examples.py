@@ -1,0 +1,50 @@
+"""Every shipped example lands where its header says, through the API and the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ftadvisor import assess, load_profile
+from ftadvisor._cli import run
+
+from .conftest import EXAMPLES
+from .contract import STEPS, check_contract
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+_EXPECT = re.compile(r"^# expect: (\w+) \((\w+)\)$", re.M)
+
+
+def _expected(path: Path) -> tuple[str, str]:
+    match = _EXPECT.search(path.read_text(encoding="utf-8"))
+    assert match, f"{path.name} has no '# expect: STEP (MODE)' header"
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_next_step_and_failure_mode(path: Path) -> None:
+    step, mode = _expected(path)
+    result = assess(load_profile(path))
+    assert (result.next_step.id, result.failure_mode) == (step, mode)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_json_meets_the_contract(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["assess", "--profile", str(path), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    check_contract(doc)
+    assert doc["profile"] == str(path)
+    assert doc["next_step"]["id"] == _expected(path)[0]
+
+
+def test_examples_cover_every_next_step() -> None:
+    assert {_expected(p)[0] for p in EXAMPLE_FILES} == STEPS
+
+
+def test_every_example_explains_its_situation() -> None:
+    for path in EXAMPLE_FILES:
+        comments = [line for line in path.read_text().splitlines() if line.startswith("#")]
+        assert len(comments) >= 3, f"{path.name}: say what situation it describes"
