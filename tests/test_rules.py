@@ -216,3 +216,14 @@ def test_rules_from_another_directory_can_be_evaluated(rules_copy: Path) -> None
     )
     assert assess(profile).next_step.id == "prepare_finetune"
     assert evaluate(load_rules(rules_copy), profile).next_step.id == "finetune"
+
+
+def test_rules_reference_is_current() -> None:
+    from ftadvisor._docs import reference
+
+    from .conftest import ROOT
+
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == reference(packaged_rules()), (
+        "docs/rules.md is stale: run `python -m ftadvisor._docs > docs/rules.md`"
+    )

@@ -6,7 +6,7 @@ tallied yet would send it elsewhere. We derive candidate edits from the rules'
 own conditions — complete the current step, or flip one fact — and keep those that,
 re-assessed, really change the next step. Only forward moves are proposed (a count
 grows, a `false` becomes `true`, retrieval or expertise goes up a level): undoing
-progress is never advice.
+progress is never advice, and reaching the goal itself is the objective, not a move.
 """
 
 from __future__ import annotations
@@ -145,10 +145,6 @@ def _leaf(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
 
     if leaf.field in _SHARES:
         return _share(leaf, want, ctx)
-    if leaf.field == "goal.met":
-        if want and ctx["goal.present"]:
-            return {"goal.current": ctx["goal.target"]}
-        return None
     if spec.derived or current is None:
         return None
     if spec.kind == "bool":
