@@ -9,7 +9,6 @@ for a field, are refused when the rule is loaded.
 from __future__ import annotations
 
 import operator
-import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ._profile import Profile
+from ._profile import Profile, field_type, section_model
 
 Context = Mapping[str, Any]
 Check = Callable[[Context], bool]
@@ -85,16 +84,11 @@ DERIVED_FIELDS: tuple[FieldSpec, ...] = (
 def _profile_fields() -> Iterator[FieldSpec]:
     def walk(model: type[BaseModel], prefix: str, optional: bool) -> Iterator[FieldSpec]:
         for name, info in model.model_fields.items():
-            base = info.annotation
-            field_optional = optional
-            if typing.get_origin(base) in (typing.Union, types.UnionType):
-                members = [a for a in typing.get_args(base) if a is not type(None)]
-                field_optional = True
-                base = members[0]
-            if typing.get_origin(base) is typing.Annotated:
-                base = typing.get_args(base)[0]
-            if isinstance(base, type) and issubclass(base, BaseModel):
-                yield from walk(base, f"{prefix}{name}.", field_optional)
+            base, field_optional = field_type(info.annotation)
+            field_optional = field_optional or optional
+            nested = section_model(info.annotation)
+            if nested is not None:
+                yield from walk(nested, f"{prefix}{name}.", field_optional)
                 continue
             if typing.get_origin(base) is Literal:
                 choices = typing.get_args(base)

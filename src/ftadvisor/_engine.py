@@ -9,11 +9,10 @@ Everything domain-specific — thresholds, branches, gates — lives in the rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from . import _conditions as cond
-from ._errors import RulesError
+from ._decide import Decision, decide
 from ._profile import CONTRACT_VERSION, Profile
 from ._result import (
     SEVERITIES,
@@ -27,8 +26,9 @@ from ._result import (
     Tally,
     Versions,
 )
-from ._rules import FactFile, FindingFile, OutcomeFile, Rule, RuleSet, RungFile, packaged_rules
+from ._rules import FindingFile, OutcomeFile, RuleSet, RungFile, packaged_rules
 from ._version import __version__
+from ._whatif import changes
 
 
 def assess(profile: Profile) -> Assessment:
@@ -39,38 +39,8 @@ def assess(profile: Profile) -> Assessment:
     return evaluate(packaged_rules(), profile)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The part of an assessment that picks the step, without any wording."""
-
-    ctx: dict[str, Any]
-    rungs: tuple[tuple[bool, bool], ...]
-    """(applies, done) per rung, in ladder order."""
-    next_rung: int | None
-    step_rule: Rule
-
-
-def decide(rules: RuleSet, profile: Profile) -> Decision:
-    ctx = cond.context(profile)
-    for fact in rules.facts:
-        assert isinstance(fact.spec, FactFile)
-        ctx[cond.FACT_PREFIX + fact.spec.fact] = fact.checks["when"](ctx)
-    states = tuple((r.checks["applies"](ctx), r.checks["done"](ctx)) for r in rules.rungs)
-    pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
-    if pending is not None:
-        return Decision(ctx, states, pending, rules.rungs[pending])
-    for outcome in rules.outcomes:
-        if outcome.checks["when"](ctx):
-            return Decision(ctx, states, None, outcome)
-    raise RulesError(
-        "no rung is pending and no outcome rule fired: the outcome rules must cover every case"
-    )
-
-
 def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     """Advise on one profile with a given rule set (tests and embedding tools use this)."""
-    from ._whatif import changes  # the counterfactuals re-run `decide`; import cycle
-
     decision = decide(rules, profile)
     ctx = decision.ctx
     spec = decision.step_rule.spec

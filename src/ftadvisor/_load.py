@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ._errors import Problem, ProfileError
-from ._profile import Profile
+from ._profile import Profile, section_model
 from ._yaml import Document, decode, key_path, parse
 
 
@@ -156,24 +154,8 @@ def _show(value: Any) -> str:
 
 def _keys_at(path: tuple[str | int, ...]) -> list[str]:
     """Field names of the model section at `path`, for "did you mean" hints."""
-    model: type[BaseModel] = Profile
+    model: type[BaseModel] | None = Profile
     for part in path:
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        nested = _model_in(field.annotation)
-        if nested is None:
-            return []
-        model = nested
-    return list(model.model_fields)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _model_in(arg)
-            if found is not None:
-                return found
-    return None
+        field = model.model_fields.get(str(part)) if model else None
+        model = section_model(field.annotation) if field else None
+    return list(model.model_fields) if model else []

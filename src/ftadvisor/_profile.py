@@ -7,6 +7,8 @@ silently changing the advice.
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -127,6 +129,23 @@ class Hardware(_Section):
 class Model(_Section):
     params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
     precision: Precision = Field("bf16", description="Numeric format of the weights")
+
+
+def field_type(annotation: Any) -> tuple[Any, bool]:
+    """The type behind a field annotation, and whether the field may be left out (None)."""
+    optional = False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional, annotation = True, members[0]
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation, optional
+
+
+def section_model(annotation: Any) -> type[BaseModel] | None:
+    """The section model a field holds (`goal` → Goal), or None for a plain value."""
+    base, _ = field_type(annotation)
+    return base if isinstance(base, type) and issubclass(base, BaseModel) else None
 
 
 _SECTIONS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -20,19 +21,9 @@ RungId = Literal[
 OutcomeId = Literal["review_failures", "no_change"]
 StepId = RungId | OutcomeId
 
-LADDER: tuple[RungId, ...] = (
-    "define_evaluation",
-    "improve_prompting",
-    "add_examples",
-    "rag_term",
-    "rag_advanced",
-    "try_stronger_model",
-    "prepare_finetune",
-    "finetune",
-    "decompose_task",
-)
+LADDER: tuple[RungId, ...] = typing.get_args(RungId)
 """The nine rungs in ladder order; the earlier rung wins when several apply."""
-OUTCOMES: tuple[OutcomeId, ...] = ("review_failures", "no_change")
+OUTCOMES: tuple[OutcomeId, ...] = typing.get_args(OutcomeId)
 
 RungStatus = Literal["done", "next", "later", "not_needed"]
 Severity = Literal["error", "warning", "info"]

@@ -14,17 +14,15 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from . import _conditions as cond
+from ._decide import Decision, decide
 from ._profile import EXPERTISE_ORDER, RETRIEVAL_ORDER, Profile
 from ._result import LADDER, OUTCOMES, Change, Edit
 from ._rules import FactFile, RuleSet
-
-if TYPE_CHECKING:
-    from ._engine import Decision
 
 MAX_CHANGES = 4
 _ORDERED: dict[str, tuple[str, ...]] = {
@@ -39,8 +37,6 @@ Edits = dict[str, Any]
 
 
 def changes(rules: RuleSet, profile: Profile, decision: Decision) -> tuple[Change, ...]:
-    from ._engine import decide
-
     ctx = decision.ctx
     candidates: list[tuple[Edits, str | None]] = []
     if decision.next_rung is not None:

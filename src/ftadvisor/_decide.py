@@ -1,0 +1,39 @@
+"""Picking the next step, without any wording: shared by the engine and the what-ifs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import _conditions as cond
+from ._errors import RulesError
+from ._profile import Profile
+from ._rules import FactFile, Rule, RuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The part of an assessment that picks the step, without any wording."""
+
+    ctx: dict[str, Any]
+    rungs: tuple[tuple[bool, bool], ...]
+    """(applies, done) per rung, in ladder order."""
+    next_rung: int | None
+    step_rule: Rule
+
+
+def decide(rules: RuleSet, profile: Profile) -> Decision:
+    ctx = cond.context(profile)
+    for fact in rules.facts:
+        assert isinstance(fact.spec, FactFile)
+        ctx[cond.FACT_PREFIX + fact.spec.fact] = fact.checks["when"](ctx)
+    states = tuple((r.checks["applies"](ctx), r.checks["done"](ctx)) for r in rules.rungs)
+    pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
+    if pending is not None:
+        return Decision(ctx, states, pending, rules.rungs[pending])
+    for outcome in rules.outcomes:
+        if outcome.checks["when"](ctx):
+            return Decision(ctx, states, None, outcome)
+    raise RulesError(
+        "no rung is pending and no outcome rule fired: the outcome rules must cover every case"
+    )
