@@ -68,21 +68,68 @@ def assess(
             help="Profile YAML to assess; '-' reads it from standard input.",
         ),
     ] = None,
-    output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="Report format.")
-    ] = Format.text,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = (
+        Format.text
+    ),
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="Ask on the terminal for what the profile leaves out."
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Ask every question, even those that cannot change the advice."
+        ),
+    ] = False,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never ask questions, even on a terminal.")
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
+    ] = None,
 ) -> None:
-    """Recommend the next step for a project described by a profile."""
-    if profile is None:
-        raise UserError(
-            "no profile given: pass --profile FILE (or --profile - to read standard input)"
-        )
+    """Recommend the next step for a project: from a profile, or by asking on a terminal."""
+    loaded = None
     if profile == "-":
         loaded = parse_profile(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
-    else:
+    elif profile is not None:
         loaded = read_profile(Path(profile))
-    report = Report(assess_profile(loaded.profile), loaded)
-    renderer(output_format.value)([report], sys.stdout)
+    render = renderer(output_format.value)
+    if loaded is not None and not interactive:
+        if save is not None:
+            raise UserError("--save applies to interactive sessions (add --interactive)")
+        render([Report(assess_profile(loaded.profile), loaded)], sys.stdout)
+        return
+    if no_input or profile == "-" or not stdin_is_terminal():
+        raise UserError(
+            "no profile given, and no terminal to ask questions on: pass --profile FILE "
+            "(or --profile - to read standard input)"
+            if loaded is None
+            else "--interactive needs a terminal on standard input and output (and no --no-input)"
+        )
+    from rich.console import Console
+
+    from ._interview import Prompter, answered_keys, session
+
+    answers = answered_keys(loaded.document.data) if loaded else {}
+    session(
+        Prompter(Console(highlight=False)),
+        answers,
+        full=full,
+        save_to=save,
+        show=lambda p: render([Report(assess_profile(p))], sys.stdout),
+    )
+
+
+def stdin_is_terminal() -> bool:
+    """Questions need a person: both ends of the session must be a terminal."""
+    try:
+        return os.isatty(0) and os.isatty(1)
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,6 +34,7 @@ class FieldSpec:
     optional: bool = False
     derived: bool = False
     description: str = ""
+    integer: bool = False
 
 
 _NUMBER_OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -105,7 +106,12 @@ def _profile_fields() -> Iterator[FieldSpec]:
                 "bool" if base is bool else "number" if base in (int, float) else "text"
             )
             yield FieldSpec(
-                prefix + name, kind, (), field_optional, description=info.description or ""
+                prefix + name,
+                kind,
+                (),
+                field_optional,
+                description=info.description or "",
+                integer=base is int,
             )
 
     yield from walk(Profile, "", False)

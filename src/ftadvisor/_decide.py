@@ -8,6 +8,7 @@ from typing import Any
 from . import _conditions as cond
 from ._errors import RulesError
 from ._profile import Profile
+from ._result import FailureMode
 from ._rules import FactFile, Rule, RuleSet
 
 
@@ -37,3 +38,19 @@ def decide(rules: RuleSet, profile: Profile) -> Decision:
     raise RulesError(
         "no rung is pending and no outcome rule fired: the outcome rules must cover every case"
     )
+
+
+def failure_mode(ctx: dict[str, Any]) -> FailureMode:
+    information = ctx[cond.FACT_PREFIX + "information_present"]
+    behavior = ctx[cond.FACT_PREFIX + "behavior_present"]
+    if information and behavior:
+        return "mixed"
+    if information:
+        return "information"
+    if behavior:
+        return "behavior"
+    if ctx["failures.total"] == 0:
+        return "none"
+    # Only reachable with a presence threshold above one half: the larger share wins.
+    shares = ctx["failures.information_share"], ctx["failures.behavior_share"]
+    return "information" if shares[0] >= shares[1] else "behavior"

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import _conditions as cond
-from ._decide import Decision, decide
+from ._decide import Decision, decide, failure_mode
 from ._profile import CONTRACT_VERSION, Profile
 from ._result import (
     SEVERITIES,
     Assessment,
-    FailureMode,
     Finding,
     NextStep,
     Reason,
@@ -54,7 +53,7 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     return Assessment(
         name=profile.name,
         next_step=next_step,
-        failure_mode=_failure_mode(ctx),
+        failure_mode=failure_mode(ctx),
         failures=Tally(
             information=profile.failures.information, behavior=profile.failures.behavior
         ),
@@ -88,22 +87,6 @@ def _roadmap(rules: RuleSet, decision: Decision) -> tuple[Rung, ...]:
             )
         )
     return tuple(roadmap)
-
-
-def _failure_mode(ctx: dict[str, Any]) -> FailureMode:
-    information = ctx[cond.FACT_PREFIX + "information_present"]
-    behavior = ctx[cond.FACT_PREFIX + "behavior_present"]
-    if information and behavior:
-        return "mixed"
-    if information:
-        return "information"
-    if behavior:
-        return "behavior"
-    if ctx["failures.total"] == 0:
-        return "none"
-    # Only reachable with a presence threshold above one half: the larger share wins.
-    shares = ctx["failures.information_share"], ctx["failures.behavior_share"]
-    return "information" if shares[0] >= shares[1] else "behavior"
 
 
 def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
