@@ -86,7 +86,9 @@ def test_invalid_profile_exits_2_with_file_line_and_key(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["assess"], "no profile given"),
+        (["assess"], "no profile given, and no terminal to ask questions on"),
+        (["assess", "--interactive", "-p", str(INVOICE)], "--interactive needs a terminal"),
+        (["assess", "--save", "x.yaml", "-p", str(INVOICE)], "--save applies to interactive"),
         (["assess", "-p", "/no/such/file.yaml"], "/no/such/file.yaml: no such file"),
         (["assess", "-p", str(EXAMPLES)], "is a directory"),
         (["assess", "-p", str(INVOICE), "-f", "xml"], "'xml' is not one of"),
@@ -99,6 +101,20 @@ def test_bad_invocations_exit_2(
     code, _, err = _run(capsys, *args)
     assert code == 2
     assert message in err
+
+
+def test_no_terminal_never_waits_on_standard_input(tmp_path: Path) -> None:
+    """In CI there is no terminal: without a profile, exit 2 at once instead of prompting."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        input="y\n" * 50,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--profile" in result.stderr and "?" not in result.stdout
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

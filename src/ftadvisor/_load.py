@@ -76,13 +76,10 @@ def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:
     return LoadedProfile(profile, source, document)
 
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 def _problems(exc: ValidationError, document: Document, source: str) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
-        path = tuple(p for p in error["loc"] if isinstance(p, int) or _IDENT.match(p))
+        path = _data_path(error["loc"], document.data)
         problems.append(
             Problem(
                 _explain(error, path, document),
@@ -93,6 +90,24 @@ def _problems(exc: ValidationError, document: Document, source: str) -> list[Pro
         )
     problems.sort(key=lambda p: (p.line or 0, p.key or ""))
     return problems
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """The part of pydantic's error location that names keys in the document.
+
+    Locations can carry schema tags (`function-before[...]`) between keys; a part is
+    kept when the data has it, or when it is the last part (a missing key).
+    """
+    path: list[str | int] = []
+    for i, part in enumerate(loc):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
+            path.append(part)
+            data = data[part]
+        elif i == len(loc) - 1 and isinstance(part, str | int):
+            path.append(part)
+    return tuple(path)
 
 
 def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str:
@@ -113,7 +128,10 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
         if plain is not None:
             if plain in words:
                 return f"YAML reads the unquoted `{plain}` as {_show(value)}; quote it: '{plain}'"
-            shown = f"`{plain}` (which YAML reads as {_show(value)}, not as a word)"
+            shown = (
+                f"`{plain}`, which YAML reads as {_show(value)}, not as a word "
+                f"(to write such a word, quote it: '{plain}')"
+            )
         close = difflib.get_close_matches(plain or str(value), words, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"expected one of {choices}, got {shown}{hint}"

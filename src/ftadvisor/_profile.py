@@ -38,6 +38,7 @@ def _no_bool(value: Any) -> Any:
 
 
 Count = Annotated[int, Field(ge=0), BeforeValidator(_no_bool)]
+PositiveCount = Annotated[int, Field(ge=1), BeforeValidator(_no_bool)]
 Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_no_bool)]
 
 
@@ -123,7 +124,7 @@ class Hardware(_Section):
     gpu_memory_gb: Number | None = Field(
         None, gt=0, description="Memory of one GPU as on its spec sheet (24 GB cards hold 24 GiB)"
     )
-    gpu_count: Count = Field(1, ge=1, description="Number of GPUs")
+    gpu_count: PositiveCount = Field(1, description="Number of GPUs")
 
 
 class Model(_Section):
@@ -187,7 +188,7 @@ class Profile(_Section):
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_an_integer(cls, value: Any) -> Any:
-        if isinstance(value, bool) or value != CONTRACT_VERSION:
+        if type(value) is not int or value != CONTRACT_VERSION:
             raise ValueError(
                 f"unsupported profile version {value!r}; this ftadvisor reads version "
                 f"{CONTRACT_VERSION}"

@@ -47,6 +47,7 @@ class QuestionSpec(_Strict):
     source: SourceRef | None = None
     optional: bool = False
     always: bool = False
+    group: str | None = None
     requires: list[str] = Field(default_factory=list)
     probes: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -221,9 +222,15 @@ def matters(
 def next_question(
     questions: tuple[Question, ...], answers: Mapping[str, Any], rules: RuleSet, *, full: bool
 ) -> Question | None:
+    open_groups = {q.spec.group for q in questions if q.spec.group and is_answered(q, answers)}
     for question in questions:
         if is_answered(question, answers) or not applies(question, answers):
             continue
-        if full or question.spec.always or matters(question, answers, rules, questions):
+        if (
+            full
+            or question.spec.always
+            or question.spec.group in open_groups
+            or matters(question, answers, rules, questions)
+        ):
             return question
     return None

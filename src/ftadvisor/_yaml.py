@@ -25,7 +25,13 @@ MAX_VALUES = 10_000
 MAX_DEPTH = 32
 """Nesting deeper than this is refused; a profile is three levels deep."""
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FLOW_OPENERS_FOR_FAST_LOADER = 1_000
+"""libyaml recurses in C once per nesting level and crashes the process (SIGSEGV) past
+about 20,000 levels, well inside the size limit. Nesting that deep needs that many
+`[` or `{`; a text with more than this many of them is composed by the pure-Python
+loader instead, whose RecursionError we can catch. Block nesting cannot get deep
+enough to matter: n levels need about n²/2 characters of indentation."""
 _Y = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_Y + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
 _CONSTRUCTOR = SafeConstructor()
@@ -177,7 +183,8 @@ def parse(text: str, filename: str) -> Document:
             ]
         )
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        many_openers = text.count("[") + text.count("{") > _FLOW_OPENERS_FOR_FAST_LOADER
+        root = yaml.compose(text, Loader=yaml.SafeLoader if many_openers else _FAST_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -193,7 +200,7 @@ def parse(text: str, filename: str) -> Document:
         raise ProfileError(
             [Problem(f"nesting deeper than {MAX_DEPTH} levels is not allowed", filename)]
         ) from None
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _Y + "null"):
         raise ProfileError(
             [
                 Problem(

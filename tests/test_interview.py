@@ -1,0 +1,289 @@
+"""Complete interactive sessions driven by scripted lines, as a person would type them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from ftadvisor import assess, load_profile
+from ftadvisor._errors import ExitCode
+from ftadvisor._interview import Interrupted, Prompter, guarded, interview, save, session
+from ftadvisor._questions import packaged_questions
+
+EVAL_READY = ["y", "y"]
+NO_GOAL = [""]
+
+
+def _prompter(lines: list[str]) -> tuple[Prompter, io.StringIO]:
+    screen = io.StringIO()
+    console = Console(file=screen, width=120, highlight=False, color_system=None)
+    return Prompter(console, io.StringIO("".join(f"{line}\n" for line in lines))), screen
+
+
+def _run(lines: list[str], answers: dict[str, Any] | None = None, *, full: bool = False):
+    prompter, screen = _prompter(lines)
+    answers = {} if answers is None else answers
+    profile = interview(prompter, answers, full=full)
+    assert prompter.stream is not None
+    assert prompter.stream.read() == "", "the session ended before using every scripted line"
+    return profile, answers, screen.getvalue()
+
+
+def test_rag_path_through_a_failure_review() -> None:
+    lines = [
+        "hr-bot",
+        "Answer HR policy questions",
+        *EVAL_READY,
+        "answer_correctness",
+        "0.6",
+        "0.9",
+        "",  # goal; Enter keeps "higher is better"
+        "y",
+        "5",  # systematic prompts, 5 examples
+        "n",  # no counts: review one by one
+        "said 10 weeks of leave, policy says 12",
+        "y",  # facts wrong
+        "cited last year's handbook",
+        "y",
+        "answer was a wall of text",
+        "n",
+        "y",  # form
+        "",  # done reviewing
+        "none",  # retrieval in place
+    ]
+    profile, answers, screen = _run(lines)
+    assert assess(profile).next_step.id == "rag_term"
+    assert (profile.failures.information, profile.failures.behavior) == (2, 1)
+    assert "failure mode so far: mixed" in screen
+    assert "information 2 (67%)" in screen
+    # Training-data questions cannot change a retrieval recommendation: not asked.
+    assert "resources.training_examples" not in answers
+
+
+def test_finetune_path_with_counts_entered_directly() -> None:
+    lines = [
+        "invoices",
+        "",
+        *EVAL_READY,
+        *NO_GOAL,
+        "y",
+        "20",  # prompting
+        "y",
+        "2",
+        "30",  # counts: 2 information, 30 behavior
+        "y",  # strongest model tried
+        "1500",
+        "some",
+        "y",
+        "y",  # data, expertise, serving, maintenance
+        "n",  # not finetuned yet
+    ]
+    profile, answers, _ = _run(lines)
+    assert assess(profile).next_step.id == "finetune"
+    assert answers["resources.ml_expertise"] == "some"
+    assert "retrieval" not in answers  # form failures: retrieval cannot change the advice
+
+
+def test_not_ready_path() -> None:
+    lines = [
+        "dsl-gen",
+        "",
+        *EVAL_READY,
+        *NO_GOAL,
+        "y",
+        "30",
+        "y",
+        "1",
+        "40",  # counts
+        "y",  # strongest model tried
+        "120",
+        "none",
+        "y",
+        "n",  # too little data, no expertise, can serve, no upkeep
+    ]
+    profile, answers, _ = _run(lines)
+    result = assess(profile)
+    assert result.next_step.id == "prepare_finetune"
+    assert "finetuned" not in answers  # readiness gaps decide; finetuned cannot matter yet
+    # Once one readiness gate matters, all four are asked: the report names every gap.
+    assert answers["resources.ml_expertise"] == "none"
+    assert {f.rule for f in result.findings} >= {
+        "finding.readiness-training-data",
+        "finding.readiness-expertise",
+        "finding.readiness-maintenance",
+    }
+
+
+def test_short_path_skips_everything_once_evaluation_is_missing() -> None:
+    profile, answers, _ = _run(["quick", "", "n"])
+    assert assess(profile).next_step.id == "define_evaluation"
+    # Without criteria nothing else can change the advice, not even the pipeline.
+    assert set(answers) == {"name", "task", "evaluation.criteria_defined"}
+
+
+def test_full_asks_every_question() -> None:
+    lines = [
+        "everything",
+        "",
+        "n",
+        "n",
+        "",
+        "n",
+        "0",
+        "0",
+        "y",
+        "0",
+        "0",  # review by counts: none
+        "none",
+        "n",
+        "n",
+        "n",
+        "n",
+        "n",
+        "0",
+        "none",
+        "n",
+        "n",
+        "n",
+    ]
+    _, answers, _ = _run(lines, full=True)
+    expected = {k for q in packaged_questions() if not q.spec.requires for k in q.fills}
+    assert expected <= set(answers)
+
+
+def test_bad_answers_are_asked_again_with_a_hint() -> None:
+    lines = [
+        "retry",
+        "",
+        "maybe",
+        "y",
+        "y",
+        "",
+        "perhaps",
+        "y",
+        "-3",
+        "lots",
+        "4",
+        "n",
+        "",  # review with nobody failing → review_failures needs nothing more
+    ]
+    profile, _, screen = _run(lines)
+    assert "answer y or n" in screen
+    assert "enter a number of 0 or more" in screen
+    assert "enter a whole number" in screen
+    assert profile.prompting.few_shot_examples == 4
+    assert assess(profile).next_step.id == "review_failures"
+
+
+def test_unknown_choice_is_asked_again() -> None:
+    lines = [
+        "r",
+        "",
+        *EVAL_READY,
+        *NO_GOAL,
+        "y",
+        "3",
+        "y",
+        "9",
+        "1",  # counts: information dominates
+        "bm25",
+        "emb",  # bm25 is not a choice; "emb" is a unique prefix
+    ]
+    profile, _, screen = _run(lines)
+    assert "choose one of: none, term, embedding, hybrid" in screen
+    assert profile.retrieval == "embedding"
+
+
+def test_question_mark_shows_why_with_a_source() -> None:
+    _, _, screen = _run(["x", "", "?", "n"])
+    assert "why:" in screen and "[Huyen 2025, AI Engineering ch. 7, Finetuning and RAG]" in screen
+
+
+def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> None:
+    from ftadvisor._interview import answered_keys
+    from ftadvisor._load import read_profile
+
+    path = profile_file(
+        "version: 1\nname: partial\nevaluation: {criteria_defined: true, pipeline: true}\n"
+        "prompting: {systematic: true, few_shot_examples: 10}\nfailures: {behavior: 12}\n"
+    )
+    answers = answered_keys(read_profile(path).document.data)
+    lines = ["", "", "y", "1000", "strong", "y", "y", "n"]  # task, goal, then the form branch
+    profile, answers, screen = _run(lines, answers)
+    assert "What is the project called?" not in screen
+    assert "Failure review" not in screen
+    assert profile.name == "partial"
+    assert assess(profile).next_step.id == "finetune"
+
+
+def test_saved_profile_round_trips_to_the_same_advice(tmp_path: Path) -> None:
+    lines = [
+        "round-trip",
+        "Tag tickets",
+        *EVAL_READY,
+        "f1",
+        "0.7",
+        "0.9",
+        "",
+        "y",
+        "8",
+        "y",
+        "1",
+        "20",
+        "y",
+        "600",
+        "some",
+        "y",
+        "n",
+    ]
+    profile, answers, _ = _run(lines)
+    target = tmp_path / "saved.yaml"
+    prompter, _ = _prompter([])
+    assert save(prompter, answers, target) == target
+    text = target.read_text()
+    assert text.startswith("# ftadvisor profile")
+    assert "# High-quality (input, output) pairs available" in text  # commented
+    reloaded = load_profile(target)
+    assert reloaded == profile
+    assert assess(reloaded).next_step == assess(profile).next_step
+
+
+def test_save_prompt_never_overwrites_without_consent(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    existing = tmp_path / "ftadvisor.yaml"
+    existing.write_text("precious\n")
+    answers = {"name": "x", "evaluation.criteria_defined": False}
+    prompter, _ = _prompter(["", "n", "other.yaml"])  # default name, refuse, new name
+    assert save(prompter, answers, None) == Path("other.yaml")
+    assert existing.read_text() == "precious\n"
+    assert load_profile(tmp_path / "other.yaml").name == "x"
+    prompter, _ = _prompter(["", "y"])
+    save(prompter, answers, None)
+    assert load_profile(existing).name == "x"
+
+
+def test_end_of_input_saves_a_draft_and_exits_130(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ftadvisor-draft.yaml").write_text("someone else's\n")
+    prompter, _ = _prompter(["draft-me", "", "y"])  # input ends mid-questionnaire
+    answers: dict[str, Any] = {}
+    with pytest.raises(Interrupted) as caught:
+        guarded(answers, lambda: interview(prompter, answers))
+    assert caught.value.exit_code == ExitCode.INTERRUPTED
+    draft = tmp_path / "ftadvisor-draft-2.yaml"
+    assert str(draft.name) in caught.value.message
+    assert (tmp_path / "ftadvisor-draft.yaml").read_text() == "someone else's\n"
+    resumed = load_profile(draft)
+    assert resumed.name == "draft-me" and resumed.evaluation.criteria_defined is True
+
+
+def test_session_shows_the_report_then_saves(tmp_path: Path) -> None:
+    shown = []
+    prompter, _ = _prompter(["s", "", "n", str(tmp_path / "out.yaml")])
+    session(prompter, {}, full=False, save_to=None, show=shown.append)
+    assert [assess(p).next_step.id for p in shown] == ["define_evaluation"]
+    assert load_profile(tmp_path / "out.yaml").name == "s"
