@@ -14,8 +14,32 @@ from ftadvisor._errors import ExitCode
 from ftadvisor._interview import Interrupted, Prompter, guarded, interview, save, session
 from ftadvisor._questions import packaged_questions
 
+# Builders for scripted answers, so a script reads like the conversation it is.
 EVAL_READY = ["y", "y"]
 NO_GOAL = [""]
+END_REVIEW = [""]
+FACTS = ["y"]  # "are any facts wrong?" yes
+FORM = ["n", "y"]  # facts fine, format/style wrong
+
+
+def start(name: str, task: str = "") -> list[str]:
+    return [name, task]
+
+
+def goal(metric: str, current: float, target: float) -> list[str]:
+    return [metric, str(current), str(target), ""]  # Enter: higher is better
+
+
+def prompting(variants: int, examples: int) -> list[str]:
+    return ["y", str(variants), str(examples)]  # systematic, variants, examples
+
+
+def counts(information: int, behavior: int) -> list[str]:
+    return ["y", str(information), str(behavior)]
+
+
+def readiness(examples: int, expertise: str, serve: str, upkeep: str) -> list[str]:
+    return [str(examples), expertise, serve, upkeep]
 
 
 def _prompter(lines: list[str]) -> tuple[Prompter, io.StringIO]:
@@ -35,24 +59,15 @@ def _run(lines: list[str], answers: dict[str, Any] | None = None, *, full: bool 
 
 def test_rag_path_through_a_failure_review() -> None:
     lines = [
-        "hr-bot",
-        "Answer HR policy questions",
+        *start("hr-bot", "Answer HR policy questions"),
         *EVAL_READY,
-        "answer_correctness",
-        "0.6",
-        "0.9",
-        "",  # goal; Enter keeps "higher is better"
-        "y",
-        "5",  # systematic prompts, 5 examples
-        "n",  # no counts: review one by one
-        "said 10 weeks of leave, policy says 12",
-        "y",  # facts wrong
-        "cited last year's handbook",
-        "y",
-        "answer was a wall of text",
-        "n",
-        "y",  # form
-        "",  # done reviewing
+        *goal("answer_correctness", 0.6, 0.9),
+        *prompting(variants=4, examples=5),
+        "n",  # no counts at hand: review one by one
+        *["said 10 weeks of leave, policy says 12", *FACTS],
+        *["cited last year's handbook", *FACTS],
+        *["answer was a wall of text", *FORM],
+        *END_REVIEW,
         "none",  # retrieval in place
     ]
     profile, answers, screen = _run(lines)
@@ -66,20 +81,13 @@ def test_rag_path_through_a_failure_review() -> None:
 
 def test_finetune_path_with_counts_entered_directly() -> None:
     lines = [
-        "invoices",
-        "",
+        *start("invoices"),
         *EVAL_READY,
         *NO_GOAL,
-        "y",
-        "20",  # prompting
-        "y",
-        "2",
-        "30",  # counts: 2 information, 30 behavior
+        *prompting(variants=6, examples=20),
+        *counts(information=2, behavior=30),
         "y",  # strongest model tried
-        "1500",
-        "some",
-        "y",
-        "y",  # data, expertise, serving, maintenance
+        *readiness(1500, "some", "y", "y"),
         "n",  # not finetuned yet
     ]
     profile, answers, _ = _run(lines)
@@ -90,20 +98,13 @@ def test_finetune_path_with_counts_entered_directly() -> None:
 
 def test_not_ready_path() -> None:
     lines = [
-        "dsl-gen",
-        "",
+        *start("dsl-gen"),
         *EVAL_READY,
         *NO_GOAL,
-        "y",
-        "30",
-        "y",
-        "1",
-        "40",  # counts
+        *prompting(variants=9, examples=30),
+        *counts(information=1, behavior=40),
         "y",  # strongest model tried
-        "120",
-        "none",
-        "y",
-        "n",  # too little data, no expertise, can serve, no upkeep
+        *readiness(120, "none", "y", "n"),
     ]
     profile, answers, _ = _run(lines)
     result = assess(profile)
@@ -119,7 +120,7 @@ def test_not_ready_path() -> None:
 
 
 def test_short_path_skips_everything_once_evaluation_is_missing() -> None:
-    profile, answers, _ = _run(["quick", "", "n"])
+    profile, answers, _ = _run([*start("quick"), "n"])
     assert assess(profile).next_step.id == "define_evaluation"
     # Without criteria nothing else can change the advice, not even the pipeline.
     assert set(answers) == {"name", "task", "evaluation.criteria_defined"}
@@ -127,28 +128,15 @@ def test_short_path_skips_everything_once_evaluation_is_missing() -> None:
 
 def test_full_asks_every_question() -> None:
     lines = [
-        "everything",
-        "",
+        *start("everything"),
         "n",
         "n",
-        "",
-        "n",
-        "0",
-        "0",
-        "y",
-        "0",
-        "0",  # review by counts: none
-        "none",
-        "n",
-        "n",
-        "n",
-        "n",
+        *NO_GOAL,
         "n",
         "0",
-        "none",
-        "n",
-        "n",
-        "n",
+        "0",
+        *counts(0, 0),
+        *["none", "n", "n", "n", "n", "n", "0", "none", "n", "n", "n"],
     ]
     _, answers, _ = _run(lines, full=True)
     expected = {k for q in packaged_questions() if not q.spec.requires for k in q.fills}
@@ -157,19 +145,12 @@ def test_full_asks_every_question() -> None:
 
 def test_bad_answers_are_asked_again_with_a_hint() -> None:
     lines = [
-        "retry",
-        "",
-        "maybe",
-        "y",
-        "y",
-        "",
-        "perhaps",
-        "y",
-        "-3",
-        "lots",
-        "4",
-        "n",
-        "",  # review with nobody failing → review_failures needs nothing more
+        *start("retry"),
+        *["maybe", "y", "y"],  # "maybe" is not y/n
+        *NO_GOAL,
+        *["perhaps", "y", "3"],  # systematic, after a bad answer
+        *["-3", "lots", "4"],  # examples: negative, not a number, then 4
+        *counts(0, 0),  # nothing failing: review_failures needs nothing more
     ]
     profile, _, screen = _run(lines)
     assert "answer y or n" in screen
@@ -181,17 +162,13 @@ def test_bad_answers_are_asked_again_with_a_hint() -> None:
 
 def test_unknown_choice_is_asked_again() -> None:
     lines = [
-        "r",
-        "",
+        *start("r"),
         *EVAL_READY,
         *NO_GOAL,
-        "y",
-        "3",
-        "y",
-        "9",
-        "1",  # counts: information dominates
-        "bm25",
-        "emb",  # bm25 is not a choice; "emb" is a unique prefix
+        *prompting(variants=3, examples=3),
+        *counts(information=9, behavior=1),
+        "bm25",  # not a choice
+        "emb",  # a unique prefix of "embedding"
     ]
     profile, _, screen = _run(lines)
     assert "choose one of: none, term, embedding, hybrid" in screen
@@ -212,7 +189,8 @@ def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> N
         "prompting: {systematic: true, few_shot_examples: 10}\nfailures: {behavior: 12}\n"
     )
     answers = answered_keys(read_profile(path).document.data)
-    lines = ["", "", "y", "1000", "strong", "y", "y", "n"]  # task, goal, then the form branch
+    # task, goal, variants (grouped with `systematic`), then the form branch
+    lines = ["", "", "3", "y", *readiness(1000, "strong", "y", "y"), "n"]
     profile, answers, screen = _run(lines, answers)
     assert "What is the project called?" not in screen
     assert "Failure review" not in screen
@@ -222,23 +200,13 @@ def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> N
 
 def test_saved_profile_round_trips_to_the_same_advice(tmp_path: Path) -> None:
     lines = [
-        "round-trip",
-        "Tag tickets",
+        *start("round-trip", "Tag tickets"),
         *EVAL_READY,
-        "f1",
-        "0.7",
-        "0.9",
-        "",
-        "y",
-        "8",
-        "y",
-        "1",
-        "20",
-        "y",
-        "600",
-        "some",
-        "y",
-        "n",
+        *goal("f1", 0.7, 0.9),
+        *prompting(variants=5, examples=8),
+        *counts(information=1, behavior=20),
+        "y",  # strongest model tried
+        *readiness(600, "some", "y", "n"),
     ]
     profile, answers, _ = _run(lines)
     target = tmp_path / "saved.yaml"

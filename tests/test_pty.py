@@ -38,6 +38,7 @@ def test_a_person_answers_and_saves(tmp_path: Path) -> None:
         ("experiments systematic", "?"),
         ("why:", None),
         ("experiments systematic", "y"),
+        ("variants have you compared", "5"),
         ("examples you have tried", "10"),
         ("already have counts", "y"),
         ("wrong, outdated or", "8"),
