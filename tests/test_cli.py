@@ -90,7 +90,7 @@ def test_invalid_profile_exits_2_with_file_line_and_key(
         (["assess", "--interactive", "-p", str(INVOICE)], "--interactive needs a terminal"),
         (["assess", "--save", "x.yaml", "-p", str(INVOICE)], "--save applies to interactive"),
         (["assess", "-p", "/no/such/file.yaml"], "/no/such/file.yaml: no such file"),
-        (["assess", "-p", str(EXAMPLES)], "is a directory"),
+        (["assess", "-p", "/"], "no profiles (*.yaml, *.yml) in this directory"),
         (["assess", "-p", str(INVOICE), "-f", "xml"], "'xml' is not one of"),
         (["assess", "--no-such-flag"], "No such option"),
     ],

@@ -298,7 +298,7 @@ def test_roadmap_agrees_with_the_next_step(profile: Profile) -> None:
     from .contract import check_contract
 
     result = assess(profile)
-    check_contract(document(Report(result)))
+    check_contract(document(Report(None, result)))
     assert assess(profile) == result  # deterministic
 
 

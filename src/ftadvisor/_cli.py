@@ -7,19 +7,24 @@ exit 3 (a bug), never a traceback unless FTADVISOR_DEBUG is set.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from typer.exceptions import TyperException
 
 from ._engine import assess as assess_profile
-from ._errors import ExitCode, UserError
+from ._errors import ExitCode, Problem, ProfileError, UserError
+from ._files import write_atomic
 from ._load import parse_profile, read_profile
+from ._profile import Profile
 from ._render import Report, renderer
 from ._version import __version__
 from ._yaml import decode
@@ -37,6 +42,15 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
+
+
+class Gate(StrEnum):
+    premature = "premature"
+    error = "error"
+    warning = "warning"
 
 
 def _version(value: bool) -> None:
@@ -59,18 +73,36 @@ def _root(
 
 @app.command()
 def assess(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[PROFILE]...", help="Profiles or directories, like --profile."),
+    ] = None,
     profile: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--profile",
             "-p",
             metavar="FILE",
-            help="Profile YAML to assess; '-' reads it from standard input.",
+            help="Profile YAML, or a directory of them (repeatable); '-' reads standard input.",
         ),
     ] = None,
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = (
         Format.text
     ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report here (atomically)."),
+    ] = None,
+    fail_on: Annotated[
+        list[Gate] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when the intent is premature, or on findings of this severity or worse.",
+        ),
+    ] = None,
+    soft_fail: Annotated[
+        bool, typer.Option("--soft-fail", help="Report failed gates but never exit 1.")
+    ] = False,
     interactive: Annotated[
         bool,
         typer.Option(
@@ -90,38 +122,169 @@ def assess(
         Path | None,
         typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
     ] = None,
-) -> None:
-    """Recommend the next step for a project: from a profile, or by asking on a terminal."""
-    loaded = None
-    if profile == "-":
-        loaded = parse_profile(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
-    elif profile is not None:
-        loaded = read_profile(Path(profile))
+) -> int:
+    """Recommend the next step for a project: from profiles, or by asking on a terminal."""
+    sources = [*(profile or []), *(paths or [])]
+    gates = frozenset(g.value for g in fail_on or ())
     render = renderer(output_format.value)
-    if loaded is not None and not interactive:
+    if sources and not interactive:
         if save is not None:
             raise UserError("--save applies to interactive sessions (add --interactive)")
-        render([Report(assess_profile(loaded.profile), loaded)], sys.stdout)
-        return
-    if no_input or profile == "-" or not stdin_is_terminal():
+        files, batch = _expand(sources)
+        outcome = _Outcome(gates, soft_fail)
+        _emit(lambda out: render(outcome.reports(files), out, batch=batch), output)
+        return outcome.exit_code
+    if len(sources) > 1:
+        raise UserError("--interactive takes at most one profile")
+    if no_input or sources == ["-"] or not stdin_is_terminal():
         raise UserError(
             "no profile given, and no terminal to ask questions on: pass --profile FILE "
             "(or --profile - to read standard input)"
-            if loaded is None
+            if not sources
             else "--interactive needs a terminal on standard input and output (and no --no-input)"
         )
     from rich.console import Console
 
     from ._interview import Prompter, answered_keys, session
 
+    loaded = read_profile(Path(sources[0])) if sources else None
     answers = answered_keys(loaded.document.data) if loaded else {}
-    session(
-        Prompter(Console(highlight=False)),
-        answers,
-        full=full,
-        save_to=save,
-        show=lambda p: render([Report(assess_profile(p))], sys.stdout),
-    )
+    outcome = _Outcome(gates, soft_fail)
+
+    def show(p: Profile) -> None:
+        report = outcome.judge(Report(None, assess_profile(p)))
+        _emit(lambda out: render([report], out, batch=False), output)
+
+    session(Prompter(Console(highlight=False)), answers, full=full, save_to=save, show=show)
+    return outcome.exit_code
+
+
+def _expand(sources: list[str]) -> tuple[list[str], bool]:
+    """Files to assess, and whether this is a batch (several, or a directory)."""
+    files: list[str] = []
+    batch = len(sources) > 1
+    for source in sources:
+        path = Path(source)
+        if source != "-" and path.is_dir():
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
+            if not found:
+                raise UserError(f"{source}: no profiles (*.yaml, *.yml) in this directory")
+            files.extend(str(p) for p in found)
+            batch = True
+        else:
+            files.append(source)
+    if files.count("-") > 1:
+        raise UserError("standard input ('-') can be read only once")
+    return files, batch
+
+
+def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
+    if output is None:
+        write(sys.stdout)
+        return
+    buffer = io.StringIO()
+    write(buffer)
+    write_atomic(output, buffer.getvalue())
+
+
+class _Outcome:
+    """Assesses profiles one at a time and keeps the worst exit status (2 > 1 > 0)."""
+
+    def __init__(self, gates: frozenset[str], soft_fail: bool) -> None:
+        self.gates = gates
+        self.soft_fail = soft_fail
+        self.exit_code = ExitCode.OK
+
+    def _worst(self, code: ExitCode) -> None:
+        self.exit_code = max(self.exit_code, code)
+
+    def reports(self, files: list[str]) -> Iterator[Report]:
+        for source in files:
+            try:
+                if source == "-":
+                    loaded = parse_profile(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+                else:
+                    loaded = read_profile(Path(source))
+            except ProfileError as exc:
+                print(exc.message, file=sys.stderr)
+                self._worst(ExitCode.BAD_INPUT)
+                yield Report(source, problems=exc.problems)
+                continue
+            if "premature" in self.gates and loaded.profile.intent is None:
+                problem = Problem(
+                    "--fail-on premature needs the profile to say what the team plans next: "
+                    "add `intent: <next-step id>` (e.g. intent: finetune)",
+                    loaded.source,
+                    loaded.line_of("name"),
+                    "intent",
+                )
+                print(problem, file=sys.stderr)
+                self._worst(ExitCode.BAD_INPUT)
+                yield Report(loaded.source, problems=(problem,))
+                continue
+            yield self.judge(Report(loaded.source, assess_profile(loaded.profile), loaded))
+
+    def judge(self, report: Report) -> Report:
+        """Apply the requested gates; failures go to stderr and into the report."""
+        a = report.assessment
+        assert a is not None
+        failed = []
+        if "premature" in self.gates and a.intent is not None and a.intent.premature:
+            failed.append(f"premature intent: {a.intent.message}")
+        for level, severities in (("error", ("error",)), ("warning", ("error", "warning"))):
+            hits = [f.rule for f in a.findings if f.severity in severities]
+            if level in self.gates and hits:
+                failed.append(f"{len(hits)} finding(s) at {level} or worse: {', '.join(hits)}")
+        where = f"{report.source}: " if report.source else ""
+        for message in failed:
+            note = " (--soft-fail: not failing)" if self.soft_fail else ""
+            print(f"ftadvisor: {where}gate failed: {message}{note}", file=sys.stderr)
+        if failed and not self.soft_fail:
+            self._worst(ExitCode.GATE_FAILED)
+        return replace(report, gate_failures=tuple(failed))
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the rules with their stable ids and one-line summaries."""
+    from ._rules import packaged_rules
+
+    rules = packaged_rules()
+    for rule in (*rules.rungs, *rules.outcomes, *rules.facts, *rules.findings):
+        spec = rule.spec
+        typer.echo(f"{spec.id:<44} {spec.kind:<8} {spec.summary}")
+
+
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id.")]) -> None:
+    """Show a rule: its condition, thresholds, rationale with sources, and examples."""
+    from ._docs import explain_rule
+
+    typer.echo(explain_rule(rule_id))
+
+
+@app.command()
+def schema() -> None:
+    """Print the profile's JSON Schema (draft-07, for editors and validators)."""
+    from ._schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter profile.")] = Path(
+        "ftadvisor.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter profile, and its schema beside it for editors."""
+    from ._starter import write_starter
+
+    for written in write_starter(path, force=force):
+        typer.echo(f"wrote {written}")
 
 
 def stdin_is_terminal() -> bool:

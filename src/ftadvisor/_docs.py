@@ -72,5 +72,30 @@ def reference(rules: RuleSet) -> str:
     return "\n".join(out) + "\n"
 
 
-if __name__ == "__main__":
+def explain_rule(rule_id: str) -> str:
+    """One rule for `ftadvisor explain`: the reference entry plus its examples."""
+    import difflib
+    import json
+
+    from ._errors import UserError
+
+    rules = packaged_rules()
+    rule = rules.by_id.get(rule_id)
+    if rule is None:
+        close = difflib.get_close_matches(rule_id, rules.by_id, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UserError(f"unknown rule id {rule_id!r}{hint} (`ftadvisor rules` lists them)")
+    lines = _rule(rule, rules)
+    lines.append(f"- file: rules/{rule.path.relative_to(rules.directory).as_posix()}")
+    for label, examples in (
+        ("fires on", rule.spec.examples.fires),
+        ("does not fire on", rule.spec.examples.does_not_fire),
+    ):
+        for example in examples:
+            profile = json.dumps(example.profile, separators=(", ", ": "))
+            lines.append(f"- {label} “{example.name}”: {profile}")
+    return "\n".join(lines).replace("### ", "", 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
     print(reference(packaged_rules()), end="")

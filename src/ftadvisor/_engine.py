@@ -18,6 +18,7 @@ from ._result import (
     SEVERITIES,
     Assessment,
     Finding,
+    Intent,
     NextStep,
     Reason,
     Rung,
@@ -50,6 +51,7 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         rule=spec.id,
         reasons=_reasons(rules, decision),
     )
+    roadmap = _roadmap(rules, decision)
     return Assessment(
         name=profile.name,
         next_step=next_step,
@@ -57,11 +59,47 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         failures=Tally(
             information=profile.failures.information, behavior=profile.failures.behavior
         ),
-        roadmap=_roadmap(rules, decision),
+        roadmap=roadmap,
         findings=_findings(rules, ctx),
         changes=changes(rules, profile, decision),
+        intent=_intent(profile, next_step, roadmap),
         versions=Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest),
     )
+
+
+def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Intent | None:
+    """Whether the planned step comes before its time (contract, `--fail-on premature`).
+
+    Premature: its rung comes after the next step's rung, its rung is not needed for
+    this profile, or the advice is `no_change` / `review_failures` and the plan is
+    anything else. A plan for a rung already done is redundant, not premature.
+    """
+    intent = profile.intent
+    if intent is None:
+        return None
+    order = {r.id: i for i, r in enumerate(roadmap)}
+    status = {r.id: r.status for r in roadmap}
+    why = step.reasons[0].text if step.reasons else ""
+    premature = False
+    if intent == step.id:
+        message = f"the planned step {intent} is the advised next step"
+    elif step.id not in order:  # the advice is an outcome: anything else is premature
+        premature = True
+        message = f"{intent} is planned, but the advice is {step.id} ({step.title}): {why}"
+    elif intent not in order:
+        message = f"{intent} is planned; the advised next step is {step.id} ({step.title})"
+    elif order[intent] > order[step.id]:
+        premature = True
+        message = f"{intent} is planned, but {step.id} comes first ({step.title}): {why}"
+    elif status[intent] == "not_needed":
+        premature = True
+        message = (
+            f"{intent} is planned, but this profile does not need it; the next step is "
+            f"{step.id} ({step.title}): {why}"
+        )
+    else:
+        message = f"the planned step {intent} is already done; the next step is {step.id}"
+    return Intent(id=intent, premature=premature, message=message)
 
 
 def _roadmap(rules: RuleSet, decision: Decision) -> tuple[Rung, ...]:

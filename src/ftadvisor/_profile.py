@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from ._result import StepId
+
 CONTRACT_VERSION = 1
 
 Retrieval = Literal["none", "term", "embedding", "hybrid"]
@@ -177,6 +179,13 @@ class Profile(_Section):
     resources: Resources = Resources()
     hardware: Hardware | None = None
     model: Model | None = None
+    intent: StepId | None = Field(
+        None,
+        description=(
+            "The step the team plans to take next (a next-step id); `--fail-on premature` "
+            "fails when it comes before its time. Added in ftadvisor 0.1.0."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

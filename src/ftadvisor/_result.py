@@ -107,6 +107,14 @@ class Change(_Frozen):
     """The fact whose truth the change flips, when there is one (for wording)."""
 
 
+class Intent(_Frozen):
+    """The step the profile says the team plans next, judged against the advice."""
+
+    id: StepId
+    premature: bool
+    message: str
+
+
 class Versions(_Frozen):
     ftadvisor: str
     contract: int
@@ -123,6 +131,7 @@ class Assessment(_Frozen):
     roadmap: tuple[Rung, ...]
     findings: tuple[Finding, ...]
     changes: tuple[Change, ...]
+    intent: Intent | None = None
     versions: Versions
 
     def rung(self, rung_id: RungId) -> Rung:

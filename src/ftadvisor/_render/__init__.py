@@ -2,42 +2,47 @@
 
 The CLI maps a format name to a renderer and calls it; it knows nothing about any
 format. Modules are imported on demand so that `--format json` never loads rich.
+A renderer receives the reports as an iterable, so that a batch can be streamed.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
+from .._errors import Problem
 from .._load import LoadedProfile
 from .._result import Assessment
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """One assessed profile, with its source so renderers can cite file and line."""
+    """One profile: its assessment, or the problems that kept it from being assessed."""
 
-    assessment: Assessment
+    source: str | None
+    assessment: Assessment | None = None
     loaded: LoadedProfile | None = None
-
-    @property
-    def source(self) -> str | None:
-        return self.loaded.source if self.loaded else None
+    problems: tuple[Problem, ...] = ()
+    gate_failures: tuple[str, ...] = ()
+    """Messages of the policy gates (`--fail-on`) this profile failed."""
 
     def line_of(self, key: str | None) -> int | None:
         return self.loaded.line_of(key) if self.loaded else None
 
 
 class Renderer(Protocol):
-    def __call__(self, reports: Sequence[Report], out: TextIO) -> None: ...
+    def __call__(self, reports: Iterable[Report], out: TextIO, *, batch: bool) -> None: ...
 
 
 FORMATS: dict[str, str] = {
     "text": "_text",
     "json": "_json",
     "markdown": "_markdown",
+    "github": "_github",
+    "sarif": "_sarif",
+    "junit": "_junit",
 }
 
 

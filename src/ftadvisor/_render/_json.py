@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from . import Report
@@ -11,6 +11,7 @@ from . import Report
 
 def document(report: Report) -> dict[str, Any]:
     a = report.assessment
+    assert a is not None
     step = a.next_step
     return {
         "profile": report.source,
@@ -50,11 +51,25 @@ def document(report: Report) -> dict[str, Any]:
             }
             for c in a.changes
         ],
+        "intent": a.intent.model_dump() if a.intent else None,
         "versions": a.versions.model_dump(),
     }
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    data: Any = document(reports[0]) if len(reports) == 1 else [document(r) for r in reports]
-    json.dump(data, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+    """One object for one profile; for a batch, an array streamed one object at a time.
+
+    Profiles that could not be read are left out: their problems are on stderr and the
+    exit status is 2.
+    """
+    readable = (r for r in reports if r.assessment is not None)
+    if not batch:
+        for report in readable:
+            json.dump(document(report), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        return
+    out.write("[")
+    for i, report in enumerate(readable):
+        out.write(",\n" if i else "\n")
+        json.dump(document(report), out, ensure_ascii=False)
+    out.write("\n]\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TextIO
 
 from .._result import LADDER
@@ -19,6 +19,7 @@ def _escape(text: str) -> str:
 
 def _one(report: Report) -> str:
     a = report.assessment
+    assert a is not None
     step = a.next_step
     lines = [
         f"### ftadvisor · {_escape(a.name)}",
@@ -28,6 +29,7 @@ def _one(report: Report) -> str:
         f"Failure mode: **{a.failure_mode}** ({failure_summary(a)})"
         + (f" · profile `{report.source}`" if report.source else ""),
         "",
+        *_intent_lines(report),
         "**Why**",
         "",
         *(f"- {_escape(r.text)} — *{_escape(r.source)}*" for r in step.reasons),
@@ -62,5 +64,79 @@ def _one(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    out.write("\n---\n\n".join(_one(r) for r in reports))
+def _intent_lines(report: Report) -> list[str]:
+    intent = report.assessment.intent if report.assessment else None
+    if intent is None:
+        return []
+    mark = "⚠️ premature" if intent.premature else "✔"
+    return [f"Planned next: `{intent.id}` — {mark}: {_escape(intent.message)}", ""]
+
+
+STEP_SUMMARY_LIMIT = 1_000_000
+"""GitHub rejects job summaries over 1 MiB; batches are cut to stay under it."""
+
+
+def _portfolio(reports: list[Report]) -> list[str]:
+    rows = [
+        f"### ftadvisor · {len(reports)} profiles",
+        "",
+        "| Project | Profile | Failure mode | Next step | Findings |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        source = f"`{r.source}`" if r.source else ""
+        if r.assessment is None:
+            rows.append(f"| | {source} | | ✖ could not be read ({len(r.problems)} problems) | |")
+            continue
+        a = r.assessment
+        counts = ", ".join(
+            f"{sum(f.severity == s for f in a.findings)} {s}"
+            for s in ("error", "warning")
+            if any(f.severity == s for f in a.findings)
+        )
+        gate = " ✖ gate failed" if r.gate_failures else ""
+        rows.append(
+            f"| {_escape(a.name)} | {source} | {a.failure_mode} | `{a.next_step.id}`{gate} "
+            f"| {counts} |"
+        )
+    return rows
+
+
+def _problems(report: Report) -> str:
+    lines = [f"#### ✖ `{report.source}` could not be read", ""]
+    lines += [
+        f"- line {p.line or '?'}: `{p.key or '(file)'}`: {_escape(p.message)}"
+        for p in report.problems
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+    items = list(reports)
+    if not batch:
+        out.write("".join(_one(r) for r in items if r.assessment is not None))
+        return
+    head = "\n".join(_portfolio(items)) + "\n\n"
+    details = [
+        f"<details><summary>{_escape(r.assessment.name)}: {r.assessment.next_step.id}</summary>"
+        f"\n\n{_one(r)}\n</details>\n\n"
+        if r.assessment is not None
+        else _problems(r) + "\n"
+        for r in items
+    ]
+    size = len(head.encode())
+    kept = []
+    for part in details:
+        if size + len(part.encode()) > STEP_SUMMARY_LIMIT - 200:
+            break
+        kept.append(part)
+        size += len(part.encode())
+    if len(head.encode()) > STEP_SUMMARY_LIMIT - 200:
+        head = head.encode()[: STEP_SUMMARY_LIMIT - 400].decode(errors="ignore")
+        head = head[: head.rfind("\n") + 1]
+    out.write(head + "".join(kept))
+    if len(kept) < len(details):
+        out.write(
+            f"_Details of {len(details) - len(kept)} more profiles were left out to stay under "
+            "the 1 MiB step-summary limit; `--format json` has them all._\n"
+        )

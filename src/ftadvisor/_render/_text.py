@@ -7,9 +7,10 @@ rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TextIO
 
+from rich import box
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.table import Table
@@ -35,6 +36,7 @@ def _bullets() -> Table:
 
 def _report(report: Report) -> Group:
     a = report.assessment
+    assert a is not None
     step = a.next_step
     parts: list[Text | Table | Padding] = []
 
@@ -59,6 +61,18 @@ def _report(report: Report) -> Group:
     parts.append(Text())
     parts.append(nxt)
     parts.append(Text(f"Failure mode: {a.failure_mode} — {failure_summary(a)}", style="dim"))
+    if a.intent is not None:
+        style = "bold red" if a.intent.premature else "green"
+        mark = "✖ premature" if a.intent.premature else "✔"
+        parts.append(
+            Text.assemble(
+                "Planned next: ",
+                (a.intent.id, "bold"),
+                " ",
+                (mark, style),
+                f" — {a.intent.message}",
+            )
+        )
 
     parts.append(_heading("Why"))
     why = _bullets()
@@ -107,9 +121,39 @@ def _report(report: Report) -> Group:
     return Group(*parts)
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
+def _portfolio(reports: list[Report]) -> Table:
+    table = Table(
+        title=f"ftadvisor · {len(reports)} profiles",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Project", overflow="fold", ratio=2)
+    table.add_column("Failure mode", no_wrap=True)
+    table.add_column("Next step", no_wrap=True)
+    table.add_column("Findings", no_wrap=True)
+    table.add_column("Profile", overflow="fold", ratio=3)
+    for r in reports:
+        if r.assessment is None:
+            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", r.source or "")
+            continue
+        a = r.assessment
+        warnings = sum(f.severity in ("error", "warning") for f in a.findings)
+        step = Text(a.next_step.id, style="bold")
+        if r.gate_failures:
+            step.append(" ✖ gate", style="bold red")
+        table.add_row(
+            a.name, a.failure_mode, step, f"{warnings} ⚠" if warnings else "", r.source or ""
+        )
+    return table
+
+
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
     console = Console(file=out, highlight=False, markup=False, emoji=False)
-    for i, report in enumerate(reports):
-        if i:
-            console.rule(style="dim")
-        console.print(_report(report))
+    if batch:
+        console.print(_portfolio(list(reports)))
+        return
+    for report in reports:
+        if report.assessment is not None:
+            console.print(_report(report))
