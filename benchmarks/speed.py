@@ -1,0 +1,120 @@
+"""Speed budgets: cold start, in-process throughput, and a 10,000-profile batch.
+
+    python benchmarks/speed.py            # all three, with the budgets
+    python benchmarks/speed.py --quick    # fewer repetitions
+
+Budgets (issue 6):
+  cold start of `ftadvisor assess --profile EXAMPLE --format json` within 1.3x a bare
+  `python -c` that imports pydantic and yaml and validates a trivial model;
+  in-process `assess()` at 20,000 profiles per second or more on one core;
+  10,000 profiles through the CLI (`--format json`, streamed) in under 5 s, with peak
+  memory that does not grow with the number of profiles.
+Timings are medians of repeated runs on this machine; the README records the latest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLE = ROOT / "examples" / "invoice-extractor.yaml"
+BASELINE = "import pydantic, yaml\nclass M(pydantic.BaseModel):\n    a: int\nM(a=1)\n"
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("ftadvisor")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ftadvisor"]
+
+
+def _median_seconds(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cold_start(runs: int) -> dict[str, float]:
+    command = [*_cli(), "assess", "--profile", str(EXAMPLE), "--format", "json"]
+    baseline = [sys.executable, "-c", BASELINE]
+    _median_seconds(command, 2)  # warm the file cache
+    ours = _median_seconds(command, runs)
+    floor = _median_seconds(baseline, runs)
+    return {"ftadvisor_s": ours, "baseline_s": floor, "ratio": ours / floor}
+
+
+def throughput(seconds: float) -> dict[str, float]:
+    from ftadvisor import assess, load_profile
+
+    profiles = [load_profile(p) for p in EXAMPLES]
+    for profile in profiles:
+        assess(profile)
+    count = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for profile in profiles:
+            assess(profile)
+        count += len(profiles)
+    return {"profiles_per_s": count / elapsed}
+
+
+def _write_batch(directory: Path, n: int) -> None:
+    rng = random.Random(7)
+    texts = [p.read_text(encoding="utf-8") for p in EXAMPLES]
+    for i in range(n):
+        text = texts[i % len(texts)]
+        # Vary the tallies so the what-if search does real work on each profile.
+        text = text.replace("\n  information: ", f"\n  information: {rng.randint(0, 9)}  # was ", 1)
+        (directory / f"p{i:05d}.yaml").write_text(text, encoding="utf-8")
+
+
+def batch(n: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        _write_batch(directory, n)
+        command = [*_cli(), "assess", str(directory), "--format", "json"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"batch failed ({result.returncode}): {result.stderr[:500]!r}")
+        objects = result.stdout.count(b'"versions"')
+        assert objects == n, (objects, n)
+    return {"seconds": elapsed, "peak_rss_mb": max(peak, before) / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    runs = 5 if args.quick else 15
+    if shutil.which("ftadvisor") is None and not Path(sys.executable).with_name("ftadvisor").exists():
+        print("note: the ftadvisor console script is not installed; timing `python -m ftadvisor`")
+
+    cold = cold_start(runs)
+    print(f"cold start     ftadvisor {cold['ftadvisor_s'] * 1000:6.0f} ms   baseline "
+          f"{cold['baseline_s'] * 1000:6.0f} ms   ratio {cold['ratio']:.2f}x   (budget 1.30x)")
+    rate = throughput(1.0 if args.quick else 3.0)
+    print(f"assess()       {rate['profiles_per_s']:,.0f} profiles/s on one core   (budget 20,000/s)")
+    small = batch(1_000)
+    large = batch(10_000)
+    print(f"batch 10,000   {large['seconds']:.2f} s, peak RSS {large['peak_rss_mb']:.0f} MB "
+          f"(1,000 profiles: {small['seconds']:.2f} s, {small['peak_rss_mb']:.0f} MB)   "
+          "(budget 5 s, flat memory)")
+
+
+if __name__ == "__main__":
+    main()
