@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ._profile import Profile, field_type, section_model
+from ._profile import Profile, field_type, goal_met, section_model
 
 Context = Mapping[str, Any]
 Check = Callable[[Context], bool]
@@ -120,28 +120,37 @@ def _profile_fields() -> Iterator[FieldSpec]:
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (*_profile_fields(), *DERIVED_FIELDS)}
 
 
+_PATHS = tuple(
+    (spec.name, tuple(spec.name.split("."))) for spec in FIELDS.values() if not spec.derived
+)
+
+
 def context(profile: Profile) -> dict[str, Any]:
     """The flat view of a profile that conditions read, derived fields included."""
     ctx: dict[str, Any] = {}
-
-    def flatten(data: Mapping[str, Any], prefix: str) -> None:
-        for key, value in data.items():
-            if isinstance(value, Mapping):
-                flatten(value, f"{prefix}{key}.")
-            else:
-                ctx[prefix + key] = value
-
-    flatten(profile.model_dump(), "")
-    for spec in FIELDS.values():
-        ctx.setdefault(spec.name, None)  # sections left out (goal, hardware, model)
-    failures = profile.failures
-    total = failures.total
-    ctx["failures.total"] = total
-    ctx["failures.information_share"] = failures.information / total if total else 0.0
-    ctx["failures.behavior_share"] = failures.behavior / total if total else 0.0
-    ctx["goal.present"] = profile.goal is not None
-    ctx["goal.met"] = profile.goal is not None and profile.goal.met
+    for name, path in _PATHS:
+        value: Any = profile
+        for part in path:
+            value = getattr(value, part)
+            if value is None:
+                break  # a section left out (goal, hardware, model)
+        ctx[name] = value
+    derive(ctx)
     return ctx
+
+
+def derive(ctx: dict[str, Any]) -> None:
+    """(Re)compute the derived fields from the plain ones, in place."""
+    information, behavior = ctx["failures.information"], ctx["failures.behavior"]
+    total = information + behavior
+    ctx["failures.total"] = total
+    ctx["failures.information_share"] = information / total if total else 0.0
+    ctx["failures.behavior_share"] = behavior / total if total else 0.0
+    present = ctx["goal.current"] is not None
+    ctx["goal.present"] = present
+    ctx["goal.met"] = present and goal_met(
+        ctx["goal.current"], ctx["goal.target"], ctx["goal.higher_is_better"]
+    )
 
 
 # ---- the tree -----------------------------------------------------------------------

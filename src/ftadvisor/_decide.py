@@ -9,7 +9,7 @@ from . import _conditions as cond
 from ._errors import RulesError
 from ._profile import Profile
 from ._result import FailureMode
-from ._rules import FactFile, Rule, RuleSet
+from ._rules import Rule, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +24,14 @@ class Decision:
 
 
 def decide(rules: RuleSet, profile: Profile) -> Decision:
-    ctx = cond.context(profile)
-    for fact in rules.facts:
-        assert isinstance(fact.spec, FactFile)
-        ctx[cond.FACT_PREFIX + fact.spec.fact] = fact.checks["when"](ctx)
-    states = tuple((r.checks["applies"](ctx), r.checks["done"](ctx)) for r in rules.rungs)
+    return decide_context(rules, cond.context(profile))
+
+
+def decide_context(rules: RuleSet, ctx: dict[str, Any]) -> Decision:
+    """The decision for a flat context (see `_conditions.context`); facts are added to it."""
+    for key, check in rules.fact_checks:
+        ctx[key] = check(ctx)
+    states = tuple((applies(ctx), done(ctx)) for applies, done in rules.rung_checks)
     pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
     if pending is not None:
         return Decision(ctx, states, pending, rules.rungs[pending])

@@ -9,9 +9,11 @@ Everything domain-specific — thresholds, branches, gates — lives in the rule
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from dataclasses import dataclass
 
 from . import _conditions as cond
+from ._conditions import Check
 from ._decide import Decision, decide, failure_mode
 from ._profile import CONTRACT_VERSION, Profile
 from ._result import (
@@ -40,31 +42,95 @@ def assess(profile: Profile) -> Assessment:
 
 
 def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
-    """Advise on one profile with a given rule set (tests and embedding tools use this)."""
+    """Advise on one profile with a given rule set (tests and embedding tools use this).
+
+    Results are assembled with `model_construct` from objects prebuilt per rule set:
+    everything here comes from validated rules and a validated profile, and skipping
+    re-validation is what keeps `assess` at tens of thousands of profiles a second.
+    """
     decision = decide(rules, profile)
     ctx = decision.ctx
+    parts = _parts(rules)
     spec = decision.step_rule.spec
     assert isinstance(spec, RungFile | OutcomeFile)
-    next_step = NextStep(
-        id=spec.step,
-        title=spec.title,
-        rule=spec.id,
-        reasons=_reasons(rules, decision),
+    next_step = NextStep.model_construct(
+        id=spec.step, title=spec.title, rule=spec.id, reasons=_reasons(rules, decision)
     )
-    roadmap = _roadmap(rules, decision)
-    return Assessment(
+    nxt = decision.next_rung
+    roadmap = tuple(
+        parts.rungs[i][
+            "next"
+            if i == nxt
+            else "done"
+            if done
+            else "later"
+            if applies and nxt is not None and i > nxt
+            else "not_needed"
+        ]
+        for i, (applies, done) in enumerate(decision.rungs)
+    )
+    failures = profile.failures
+    assessment = Assessment.model_construct(
         name=profile.name,
         next_step=next_step,
         failure_mode=failure_mode(ctx),
-        failures=Tally(
-            information=profile.failures.information, behavior=profile.failures.behavior
+        failures=Tally.model_construct(
+            information=failures.information, behavior=failures.behavior
         ),
         roadmap=roadmap,
-        findings=_findings(rules, ctx),
-        changes=changes(rules, profile, decision),
+        findings=tuple(f for check, f in parts.findings if check(ctx)),
         intent=_intent(profile, next_step, roadmap),
-        versions=Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest),
+        versions=parts.versions,
     )
+    assessment._what_if = functools.partial(changes, rules, decision)
+    return assessment
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    rungs: tuple[dict[RungStatus, Rung], ...]
+    findings: tuple[tuple[Check, Finding], ...]
+    """In report order: severity, then rule id."""
+    versions: Versions
+
+
+_PARTS: dict[int, tuple[RuleSet, _Parts]] = {}
+
+
+def _parts(rules: RuleSet) -> _Parts:
+    cached = _PARTS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    rungs: list[dict[RungStatus, Rung]] = []
+    statuses: tuple[RungStatus, ...] = ("done", "next", "later", "not_needed")
+    for rule in rules.rungs:
+        spec = rule.spec
+        assert isinstance(spec, RungFile)
+        rungs.append(
+            {
+                status: Rung(
+                    id=spec.step, title=spec.title, label=spec.label, status=status, rule=spec.id
+                )
+                for status in statuses
+            }
+        )
+    findings = []
+    for rule in rules.findings:
+        spec = rule.spec
+        assert isinstance(spec, FindingFile)
+        finding = Finding(
+            rule=spec.id,
+            severity=spec.severity,
+            message=" ".join(spec.message.split()),
+            key=spec.key,
+            reasons=rule.reasons,
+        )
+        findings.append((rule.checks["when"], finding))
+    findings.sort(key=lambda pair: (SEVERITIES.index(pair[1].severity), pair[1].rule))
+    versions = Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest)
+    parts = _Parts(tuple(rungs), tuple(findings), versions)
+    _PARTS[id(rules)] = (rules, parts)
+    return parts
 
 
 def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Intent | None:
@@ -102,31 +168,6 @@ def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Inte
     return Intent(id=intent, premature=premature, message=message)
 
 
-def _roadmap(rules: RuleSet, decision: Decision) -> tuple[Rung, ...]:
-    roadmap = []
-    for i, (rule, (applies, done)) in enumerate(zip(rules.rungs, decision.rungs, strict=True)):
-        assert isinstance(rule.spec, RungFile)
-        status: RungStatus
-        if i == decision.next_rung:
-            status = "next"
-        elif done:
-            status = "done"
-        elif applies and decision.next_rung is not None and i > decision.next_rung:
-            status = "later"
-        else:
-            status = "not_needed"
-        roadmap.append(
-            Rung(
-                id=rule.spec.step,
-                title=rule.spec.title,
-                label=rule.spec.label,
-                status=status,
-                rule=rule.id,
-            )
-        )
-    return tuple(roadmap)
-
-
 def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
     """Why this step: the facts behind it that hold, then the step's own rationale.
 
@@ -156,23 +197,5 @@ def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
         collect(condition)
     reasons = [rules.by_fact[name].reasons[0] for name in evidence]
     reasons.extend(decision.step_rule.reasons)
-    return tuple(dict.fromkeys(reasons))
-
-
-def _findings(rules: RuleSet, ctx: dict[str, Any]) -> tuple[Finding, ...]:
-    found = []
-    for rule in rules.findings:
-        if rule.checks["when"](ctx):
-            spec = rule.spec
-            assert isinstance(spec, FindingFile)
-            found.append(
-                Finding(
-                    rule=spec.id,
-                    severity=spec.severity,
-                    message=spec.message.strip(),
-                    key=spec.key,
-                    reasons=rule.reasons,
-                )
-            )
-    found.sort(key=lambda f: (SEVERITIES.index(f.severity), f.rule))
-    return tuple(found)
+    seen: set[int] = set()
+    return tuple(r for r in reasons if id(r) not in seen and not seen.add(id(r)))  # type: ignore[func-returns-value]

@@ -44,6 +44,10 @@ PositiveCount = Annotated[int, Field(ge=1), BeforeValidator(_no_bool)]
 Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_no_bool)]
 
 
+def goal_met(current: float, target: float, higher_is_better: bool) -> bool:
+    return current >= target if higher_is_better else current <= target
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -59,9 +63,7 @@ class Goal(_Section):
     @property
     def met(self) -> bool:
         """Whether `current` reaches `target` in the goal's direction."""
-        if self.higher_is_better:
-            return self.current >= self.target
-        return self.current <= self.target
+        return goal_met(self.current, self.target, self.higher_is_better)
 
 
 class Evaluation(_Section):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import typing
+from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 RungId = Literal[
     "define_evaluation",
@@ -130,9 +132,27 @@ class Assessment(_Frozen):
     failures: Tally
     roadmap: tuple[Rung, ...]
     findings: tuple[Finding, ...]
-    changes: tuple[Change, ...]
     intent: Intent | None = None
     versions: Versions
+    _what_if: Callable[[], tuple[Change, ...]] | None = PrivateAttr(default=None)
+
+    @functools.cached_property
+    def changes(self) -> tuple[Change, ...]:
+        """The smallest forward moves that would change the advice.
+
+        Computed on first access: finding them re-runs the decision a dozen times,
+        which callers that only want the step should not pay for.
+        """
+        return self._what_if() if self._what_if is not None else ()
+
+    def __eq__(self, other: object) -> bool:
+        # Field by field: the private what-if callable is how, not what.
+        if not isinstance(other, Assessment):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in type(self).model_fields)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, f) for f in type(self).model_fields))
 
     def rung(self, rung_id: RungId) -> Rung:
         return next(r for r in self.roadmap if r.id == rung_id)

@@ -133,6 +133,19 @@ class RuleSet:
         return {r.id: r for r in (*self.facts, *self.rungs, *self.outcomes, *self.findings)}
 
     @functools.cached_property
+    def fact_checks(self) -> tuple[tuple[str, cond.Check], ...]:
+        """(context key, check) per fact, in dependency order: the hot loop's view."""
+        return tuple(
+            (cond.FACT_PREFIX + r.spec.fact, r.checks["when"])
+            for r in self.facts
+            if isinstance(r.spec, FactFile)
+        )
+
+    @functools.cached_property
+    def rung_checks(self) -> tuple[tuple[cond.Check, cond.Check], ...]:
+        return tuple((r.checks["applies"], r.checks["done"]) for r in self.rungs)
+
+    @functools.cached_property
     def by_fact(self) -> dict[str, Rule]:
         return {r.spec.fact: r for r in self.facts if isinstance(r.spec, FactFile)}
 

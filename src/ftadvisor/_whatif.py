@@ -16,13 +16,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import _conditions as cond
-from ._decide import Decision, decide
-from ._profile import EXPERTISE_ORDER, RETRIEVAL_ORDER, Profile
+from ._decide import Decision, decide_context
+from ._profile import EXPERTISE_ORDER, RETRIEVAL_ORDER
 from ._result import LADDER, OUTCOMES, Change, Edit
-from ._rules import FactFile, RuleSet
+from ._rules import FactFile, OutcomeFile, RuleSet, RungFile
 
 MAX_CHANGES = 4
 _ORDERED: dict[str, tuple[str, ...]] = {
@@ -36,7 +34,7 @@ _SHARES = {
 Edits = dict[str, Any]
 
 
-def changes(rules: RuleSet, profile: Profile, decision: Decision) -> tuple[Change, ...]:
+def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
     ctx = decision.ctx
     candidates: list[tuple[Edits, str | None]] = []
     if decision.next_rung is not None:
@@ -51,21 +49,21 @@ def changes(rules: RuleSet, profile: Profile, decision: Decision) -> tuple[Chang
             candidates.append((edits, fact.spec.fact))
 
     current = decision.step_rule.spec
+    base = {k: v for k, v in ctx.items() if not k.startswith(cond.FACT_PREFIX)}
     best: dict[str, Change] = {}
-    data = profile.model_dump(exclude_none=True)
     for edits, flipped in candidates:
-        changed = _apply(data, edits)
-        try:
-            other = Profile.model_validate(changed)
-        except ValidationError:
-            continue
-        step = decide(rules, other).step_rule.spec
+        trial = {**base, **edits}
+        cond.derive(trial)
+        step = decide_context(rules, trial).step_rule.spec
         if step.id == current.id:
             continue
-        assert hasattr(step, "step")
-        change = Change(
+        assert isinstance(step, RungFile | OutcomeFile)
+        change = Change.model_construct(
             next_step=step.step,
-            edits=tuple(Edit(key=k, before=ctx.get(k), after=v) for k, v in sorted(edits.items())),
+            edits=tuple(
+                Edit.model_construct(key=k, before=ctx.get(k), after=v)
+                for k, v in sorted(edits.items())
+            ),
             fact=flipped,
         )
         previous = best.get(step.step)
@@ -83,17 +81,6 @@ def _size(change: Change) -> tuple[int, float]:
         numbers = isinstance(edit.before, int | float) and not isinstance(edit.before, bool)
         distance += abs(edit.after - edit.before) if numbers else 1
     return len(change.edits), distance
-
-
-def _apply(data: dict[str, Any], edits: Edits) -> dict[str, Any]:
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    for key, value in edits.items():
-        section, _, leaf = key.rpartition(".")
-        if section:
-            out.setdefault(section, {})[leaf] = value
-        else:
-            out[leaf] = value
-    return out
 
 
 def _satisfy(
