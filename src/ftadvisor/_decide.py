@@ -43,6 +43,22 @@ def decide_context(rules: RuleSet, ctx: dict[str, Any]) -> Decision:
     )
 
 
+def step_only(rules: RuleSet, ctx: dict[str, Any]) -> Rule:
+    """The rule naming the next step, evaluating rungs only until the first pending one.
+
+    For the what-if search, which needs the step of a dozen variants and nothing else.
+    """
+    for key, check in rules.fact_checks:
+        ctx[key] = check(ctx)
+    for (applies, done), rung in zip(rules.rung_checks, rules.rungs, strict=True):
+        if applies(ctx) and not done(ctx):
+            return rung
+    for outcome in rules.outcomes:
+        if outcome.checks["when"](ctx):
+            return outcome
+    raise RulesError("no rung is pending and no outcome rule fired")
+
+
 def failure_mode(ctx: dict[str, Any]) -> FailureMode:
     information = ctx[cond.FACT_PREFIX + "information_present"]
     behavior = ctx[cond.FACT_PREFIX + "behavior_present"]

@@ -142,6 +142,25 @@ class RuleSet:
         )
 
     @functools.cached_property
+    def decision_facts(self) -> tuple[Rule, ...]:
+        """Facts the choice of step depends on (via rungs and outcomes), in order."""
+        needed: set[str] = set()
+        pending = [
+            name
+            for rule in (*self.rungs, *self.outcomes)
+            for condition in rule.conditions.values()
+            for name in cond.facts_in(condition)
+        ]
+        while pending:
+            name = pending.pop()
+            if name not in needed:
+                needed.add(name)
+                pending.extend(cond.facts_in(self.by_fact[name].conditions["when"]))
+        return tuple(
+            r for r in self.facts if isinstance(r.spec, FactFile) and r.spec.fact in needed
+        )
+
+    @functools.cached_property
     def rung_checks(self) -> tuple[tuple[cond.Check, cond.Check], ...]:
         return tuple((r.checks["applies"], r.checks["done"]) for r in self.rungs)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _conditions as cond
-from ._decide import Decision, decide_context
+from ._decide import Decision, step_only
 from ._profile import EXPERTISE_ORDER, RETRIEVAL_ORDER
 from ._result import LADDER, OUTCOMES, Change, Edit
 from ._rules import FactFile, OutcomeFile, RuleSet, RungFile
@@ -36,17 +36,19 @@ Edits = dict[str, Any]
 
 def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
     ctx = decision.ctx
-    candidates: list[tuple[Edits, str | None]] = []
+    solve = _Solver(rules, ctx).satisfy
+    found: dict[frozenset[tuple[str, Any]], str | None] = {}
     if decision.next_rung is not None:
-        done = _satisfy(rules, decision.step_rule.conditions["done"], True, ctx)
+        done = solve(decision.step_rule.conditions["done"], True)
         if done:
-            candidates.append((done, None))
-    for fact in rules.facts:
+            found[frozenset(done.items())] = None
+    for fact in rules.decision_facts:
         assert isinstance(fact.spec, FactFile)
         holds = ctx[cond.FACT_PREFIX + fact.spec.fact]
-        edits = _satisfy(rules, fact.conditions["when"], not holds, ctx)
+        edits = solve(fact.conditions["when"], not holds)
         if edits:
-            candidates.append((edits, fact.spec.fact))
+            found.setdefault(frozenset(edits.items()), fact.spec.fact)
+    candidates = [(dict(edits), flipped) for edits, flipped in found.items()]
 
     current = decision.step_rule.spec
     base = {k: v for k, v in ctx.items() if not k.startswith(cond.FACT_PREFIX)}
@@ -54,7 +56,7 @@ def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
     for edits, flipped in candidates:
         trial = {**base, **edits}
         cond.derive(trial)
-        step = decide_context(rules, trial).step_rule.spec
+        step = step_only(rules, trial).spec
         if step.id == current.id:
             continue
         assert isinstance(step, RungFile | OutcomeFile)
@@ -83,32 +85,45 @@ def _size(change: Change) -> tuple[int, float]:
     return len(change.edits), distance
 
 
-def _satisfy(
-    rules: RuleSet, condition: cond.Condition, want: bool, ctx: dict[str, Any]
-) -> Edits | None:
-    """Forward edits that make `condition` evaluate to `want`, or None if there are none."""
-    if isinstance(condition, cond.Const):
-        return {} if condition.value == want else None
-    if isinstance(condition, cond.FactRef):
-        if ctx[cond.FACT_PREFIX + condition.fact] == want:
-            return {}
-        return _satisfy(rules, rules.by_fact[condition.fact].conditions["when"], want, ctx)
-    if isinstance(condition, cond.Not):
-        return _satisfy(rules, condition.item, not want, ctx)
-    if isinstance(condition, cond.All | cond.AnyOf):
-        every = isinstance(condition, cond.All) == want
-        options = [_satisfy(rules, item, want, ctx) for item in condition.items]
-        if every:
-            merged: Edits = {}
-            for option in options:
-                if option is None:
-                    return None
-                for key, value in option.items():
-                    merged[key] = max(merged.get(key, value), value, key=_rank(key))
-            return merged
-        found = [o for o in options if o is not None]
-        return min(found, key=len) if found else None
-    return _leaf(condition, want, ctx)
+class _Solver:
+    """Forward edits that make a condition come out a given way, memoised per profile:
+    facts share sub-facts, and each is solved once."""
+
+    def __init__(self, rules: RuleSet, ctx: dict[str, Any]) -> None:
+        self.rules = rules
+        self.ctx = ctx
+        self.memo: dict[tuple[int, bool], Edits | None] = {}
+
+    def satisfy(self, condition: cond.Condition, want: bool) -> Edits | None:
+        key = (id(condition), want)
+        if key not in self.memo:
+            self.memo[key] = self._solve(condition, want)
+        return self.memo[key]
+
+    def _solve(self, condition: cond.Condition, want: bool) -> Edits | None:
+        ctx = self.ctx
+        if isinstance(condition, cond.Const):
+            return {} if condition.value == want else None
+        if isinstance(condition, cond.FactRef):
+            if ctx[cond.FACT_PREFIX + condition.fact] == want:
+                return {}
+            return self.satisfy(self.rules.by_fact[condition.fact].conditions["when"], want)
+        if isinstance(condition, cond.Not):
+            return self.satisfy(condition.item, not want)
+        if isinstance(condition, cond.All | cond.AnyOf):
+            every = isinstance(condition, cond.All) == want
+            options = [self.satisfy(item, want) for item in condition.items]
+            if every:
+                merged: Edits = {}
+                for option in options:
+                    if option is None:
+                        return None
+                    for name, value in option.items():
+                        merged[name] = max(merged.get(name, value), value, key=_rank(name))
+                return merged
+            usable = [o for o in options if o is not None]
+            return min(usable, key=len) if usable else None
+        return _leaf(condition, want, ctx)
 
 
 def _rank(key: str) -> Any:
@@ -116,15 +131,18 @@ def _rank(key: str) -> Any:
     return order.index if order else (lambda v: v)
 
 
+_compiled = functools.lru_cache(maxsize=None)(cond.compile_condition)
+
+
 def _leaf(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
-    check = cond.compile_condition(leaf)
+    check = _compiled(leaf)
     if check(ctx) == want:
         return {}
     spec = cond.FIELDS[leaf.field]
     current = ctx[leaf.field]
 
     def works(value: Any) -> bool:
-        return check({**ctx, leaf.field: value}) == want
+        return check({leaf.field: value}) == want  # a leaf reads its own field only
 
     if leaf.field in _SHARES:
         return _share(leaf, want, ctx)
@@ -149,7 +167,7 @@ def _leaf(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
 def _share(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
     """The fewest extra failures of one kind that move a share across its threshold."""
     own, other = _SHARES[leaf.field]
-    check = cond.compile_condition(leaf)
+    check = _compiled(leaf)
     counts = {own: ctx[own], other: ctx[other]}
 
     def crosses(grow: str, extra: int) -> bool:
@@ -157,10 +175,30 @@ def _share(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
         total = trial[own] + trial[other]
         return check({leaf.field: trial[own] / total if total else 0.0}) == want
 
+    threshold = float(leaf.value)
+    o, b = counts[own], counts[other]
     for grow in (own, other):
-        extra = _smallest(functools.partial(crosses, grow))
+        ok = functools.partial(crosses, grow)
+        # Where the share crosses the threshold, from (o+k)/(o+k+b) = t or o/(o+b+k) = t;
+        # checked and nudged, with a search as the fallback for odd operators.
+        if grow == own:
+            estimate = (threshold * (o + b) - o) / (1 - threshold) if threshold < 1 else None
+        else:
+            estimate = o / threshold - o - b if threshold > 0 else None
+        extra = _near(ok, estimate) if estimate is not None else None
+        if extra is None:
+            extra = _smallest(ok)
         if extra is not None:
             return {grow: counts[grow] + extra}
+    return None
+
+
+def _near(ok: Callable[[int], bool], estimate: float) -> int | None:
+    """The smallest n ≥ 1 with ok(n), if it lies within a step or two of `estimate`."""
+    start = max(1, math.floor(estimate) - 1)
+    for n in range(start, start + 4):
+        if ok(n):
+            return n if n == 1 or not ok(n - 1) else None
     return None
 
 

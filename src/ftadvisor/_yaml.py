@@ -10,7 +10,7 @@ that every value keeps its line and every hazard becomes a `Problem`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -25,7 +25,31 @@ MAX_VALUES = 10_000
 MAX_DEPTH = 32
 """Nesting deeper than this is refused; a profile is three levels deep."""
 
-_FAST_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _MemoLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's loader with the implicit-tag resolver memoised.
+
+    Even under libyaml, PyYAML resolves every plain scalar's tag in Python with a
+    chain of regular expressions; profiles repeat the same few words and numbers, so
+    a memo on (node kind, text, implicit flags) removes most of that work. The memo
+    is bounded by the distinct scalars seen, which the size limit caps per file.
+    """
+
+    _memo: ClassVar[dict[tuple[Any, str, Any], str]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if not isinstance(value, str) or len(value) > 64:
+            return super().resolve(kind, value, implicit)
+        key = (kind, value, implicit)
+        tag = self._memo.get(key)
+        if tag is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            tag = self._memo[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_FAST_LOADER: type[Any] = _MemoLoader
 _FLOW_OPENERS_FOR_FAST_LOADER = 1_000
 """libyaml recurses in C once per nesting level and crashes the process (SIGSEGV) past
 about 20,000 levels, well inside the size limit. Nesting that deep needs that many
@@ -35,6 +59,7 @@ enough to matter: n levels need about n²/2 characters of indentation."""
 _Y = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_Y + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
 _CONSTRUCTOR = SafeConstructor()
+_STR = _Y + "str"
 
 Path = tuple[str | int, ...]
 
@@ -126,6 +151,8 @@ class _Builder:
         return out
 
     def _scalar(self, node: ScalarNode, path: Path) -> Any:
+        if node.tag == _STR:
+            return node.value  # what SafeConstructor would return, without the detour
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"the tag {node.tag!r} is not allowed in a profile")
             return None
