@@ -12,7 +12,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -243,7 +242,7 @@ class _Outcome:
             print(f"ftadvisor: {where}gate failed: {message}{note}", file=sys.stderr)
         if failed and not self.soft_fail:
             self._worst(ExitCode.GATE_FAILED)
-        return replace(report, gate_failures=tuple(failed))
+        return report._replace(gate_failures=tuple(failed))
 
 
 @app.command("rules")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import operator
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -24,8 +23,7 @@ Check = Callable[[Context], bool]
 FieldKind = Literal["bool", "number", "enum", "text"]
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """What a condition may say about one field."""
 
     name: str
@@ -166,35 +164,29 @@ def derive(ctx: dict[str, Any]) -> None:
 # ---- the tree -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(NamedTuple):
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(NamedTuple):
     field: str
     op: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class FactRef:
+class FactRef(NamedTuple):
     fact: str
 
 
-@dataclass(frozen=True, slots=True)
-class All:
+class All(NamedTuple):
     items: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf:
+class AnyOf(NamedTuple):
     items: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(NamedTuple):
     item: Condition
 
 

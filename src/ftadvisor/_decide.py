@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _conditions as cond
 from ._errors import RulesError
@@ -12,8 +11,7 @@ from ._result import FailureMode
 from ._rules import Rule, RuleSet
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The part of an assessment that picks the step, without any wording."""
 
     ctx: dict[str, Any]

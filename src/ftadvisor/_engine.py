@@ -10,7 +10,7 @@ Everything domain-specific — thresholds, branches, gates — lives in the rule
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import _conditions as cond
 from ._conditions import Check
@@ -92,8 +92,7 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
+class _Parts(NamedTuple):
     rungs: tuple[dict[RungStatus, Rung], ...]
     findings: tuple[tuple[Check, Finding], ...]
     """In report order: severity, then rule id."""
@@ -124,7 +123,9 @@ def _parts(rules: RuleSet) -> _Parts:
     for rule in rules.findings:
         spec = rule.spec
         assert isinstance(spec, FindingFile)
-        finding = Finding(
+        finding = build(
+            Finding,
+            None,
             rule=spec.id,
             severity=spec.severity,
             message=" ".join(spec.message.split()),
@@ -133,7 +134,9 @@ def _parts(rules: RuleSet) -> _Parts:
         )
         findings.append((rule.checks["when"], finding))
     findings.sort(key=lambda pair: (SEVERITIES.index(pair[1].severity), pair[1].rule))
-    versions = Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest)
+    versions = build(
+        Versions, None, ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest
+    )
     parts = _Parts(tuple(rungs), tuple(findings), versions)
     _PARTS[id(rules)] = (rules, parts)
     return parts
@@ -171,7 +174,7 @@ def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Inte
         )
     else:
         message = f"the planned step {intent} is already done; the next step is {step.id}"
-    return Intent(id=intent, premature=premature, message=message)
+    return build(Intent, None, id=intent, premature=premature, message=message)
 
 
 def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:

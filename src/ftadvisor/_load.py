@@ -5,9 +5,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,8 +15,7 @@ from ._profile import Profile, section_model
 from ._yaml import Document, decode, key_path, parse
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedProfile:
+class LoadedProfile(NamedTuple):
     """A profile together with where it came from, for reports that cite lines."""
 
     profile: Profile

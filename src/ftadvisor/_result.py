@@ -34,7 +34,9 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # The engine builds these from validated data without validating them again
+    # (`build`), so their validators are only built if someone else validates one.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 _M = typing.TypeVar("_M", bound=BaseModel)

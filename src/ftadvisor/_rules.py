@@ -9,17 +9,17 @@ the file and the offending key; nothing about a rule is interpreted lazily.
 from __future__ import annotations
 
 import functools
-import hashlib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import _conditions as cond
 from ._errors import ProfileError, RulesError
-from ._result import LADDER, OutcomeId, Reason, RungId, Severity
+from ._result import LADDER, OutcomeId, Reason, RungId, Severity, build
 from ._yaml import key_path, parse
 
 _ID = r"^(fact|rung|outcome|finding)\.[a-z0-9]+(-[a-z0-9]+)*$"
@@ -101,8 +101,7 @@ _SOURCES = TypeAdapter(dict[str, Source])
 # ---- compiled rules -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """A loaded rule: the file's data plus its compiled conditions."""
 
     spec: FactFile | RungFile | OutcomeFile | FindingFile
@@ -190,7 +189,7 @@ def packaged_rules() -> RuleSet:
 
 def load_rules(directory: Path) -> RuleSet:
     """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set."""
-    digest = hashlib.sha256()
+    digest = _Digest()
     sources_path = directory / "sources.yaml"
     sources = (
         _SOURCES.validate_python(_read(sources_path, digest), strict=True)
@@ -207,10 +206,24 @@ def load_rules(directory: Path) -> RuleSet:
             raise RulesError(f"{path}: rule id {rule.id!r} is also used by {seen[rule.id]}")
         seen[rule.id] = path
         rules.append(rule)
-    return _assemble(rules, sources, directory, digest.hexdigest()[:12])
+    return _assemble(rules, sources, directory, digest.hexdigest())
 
 
-def _read(path: Path, digest: Any) -> Any:
+class _Digest:
+    """CRC-32 over the rule files: a version stamp, not a security measure, and zlib is
+    already loaded where hashlib would cost a few milliseconds of start-up."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+
+def _read(path: Path, digest: _Digest) -> Any:
     raw = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + raw)
     try:
@@ -239,7 +252,7 @@ def _load_rule(path: Path, data: Any, sources: dict[str, Source]) -> Rule:
                 f"{citation.source!r}; known: {', '.join(sorted(sources))}"
             )
         cite = f"{source.cite}, {citation.section}" if citation.section else source.cite
-        reasons.append(Reason(text=citation.text.strip(), source=cite))
+        reasons.append(build(Reason, None, text=" ".join(citation.text.split()), source=cite))
     if isinstance(spec, FindingFile) and spec.key is not None:
         top = spec.key.split(".")[0]
         if (

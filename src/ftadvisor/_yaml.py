@@ -9,8 +9,7 @@ that every value keeps its line and every hazard becomes a `Problem`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -75,13 +74,12 @@ def key_path(path: Path) -> str:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(NamedTuple):
     """Plain data from one YAML document plus where each value came from."""
 
     data: Any
-    lines: dict[Path, int] = field(default_factory=dict)
-    plain_text: dict[Path, str] = field(default_factory=dict)
+    lines: dict[Path, int]
+    plain_text: dict[Path, str]
     """Source text of unquoted scalars that YAML turned into something other than a
     string (`no` → False, `1.10` → 1.1): used to suggest quoting them."""
 

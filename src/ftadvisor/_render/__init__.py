@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import NamedTuple, Protocol, TextIO
 
 from .._errors import Problem
 from .._load import LoadedProfile
 from .._result import Assessment
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """One profile: its assessment, or the problems that kept it from being assessed."""
 
     source: str | None
