@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from ._profile import Profile, section_model
+
+_UNSAFE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _scalar(value: Any) -> str:
@@ -24,7 +34,9 @@ def _scalar(value: Any) -> str:
             text = f"{mantissa}.0e{exponent}"
         return text
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML string
+        # A JSON string is a YAML double-quoted string; YAML refuses some characters
+        # JSON leaves raw (DEL, C1 controls) and reads NEL, LS and PS as line breaks.
+        return _UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
     raise TypeError(f"cannot write {value!r} into a profile")
 
 

@@ -213,7 +213,14 @@ def parse(text: str, filename: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        context = exc.context or ""
+        if (
+            exc.context_mark is not None
+            and exc.problem_mark is not None
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            context += f" (which starts on line {exc.context_mark.line + 1})"
+        what = ", ".join(p for p in (context, exc.problem or "") if p)
         raise ProfileError([Problem(f"not valid YAML: {what}", filename, line)]) from None
     except yaml.reader.ReaderError as exc:
         raise ProfileError(

@@ -1,0 +1,81 @@
+"""Nothing lost: every file ftadvisor writes goes through one atomic writer, and a
+failure or Ctrl-C in the middle of a write leaves the old file as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import ftadvisor._files as files
+from ftadvisor._cli import run
+from ftadvisor._errors import UserError
+from ftadvisor._files import write_atomic
+
+from .conftest import EXAMPLES
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_write_leaves_the_old_file_and_no_litter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    target = tmp_path / "ftadvisor.yaml"
+    target.write_text("the old, good profile\n")
+    target.chmod(0o640)
+
+    def fail(fd: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(files.os, "fsync", fail)
+    expected = UserError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected):
+        write_atomic(target, "a half-written new profile" * 1000)
+    assert target.read_text() == "the old, good profile\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ftadvisor.yaml"]
+
+
+def test_a_successful_write_keeps_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "ftadvisor.yaml"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    write_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_report_output_survives_a_failing_renderer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("previous report\n")
+
+    def broken(reports, out, *, batch):  # type: ignore[no-untyped-def]
+        out.write('{"half": ')
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr("ftadvisor._cli.renderer", lambda name: broken)
+    code = run(["assess", str(EXAMPLES / "faq-bot.yaml"), "-f", "json", "--output", str(target)])
+    assert code == 3
+    assert target.read_text() == "previous report\n"
+    assert "renderer crashed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["_cli", "_interview", "_starter"])
+def test_writers_use_the_atomic_writer(module: str) -> None:
+    source = (Path(files.__file__).parent / f"{module}.py").read_text()
+    assert "write_atomic" in source
+    assert "write_text(" not in source and "open(" not in source.replace("os.open(", "")
+
+
+def test_no_temporary_file_outlives_an_interrupt_during_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupt)
+    monkeypatch.setattr(Path, "replace", lambda self, target: interrupt(str(self), str(target)))
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "ftadvisor.yaml", "x")
+    assert list(tmp_path.iterdir()) == []
