@@ -19,7 +19,7 @@ from typing import Any
 from . import _conditions as cond
 from ._decide import Decision, step_only
 from ._profile import EXPERTISE_ORDER, RETRIEVAL_ORDER
-from ._result import LADDER, OUTCOMES, Change, Edit
+from ._result import LADDER, OUTCOMES, Change, Edit, build
 from ._rules import FactFile, OutcomeFile, RuleSet, RungFile
 
 MAX_CHANGES = 4
@@ -60,10 +60,12 @@ def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
         if step.id == current.id:
             continue
         assert isinstance(step, RungFile | OutcomeFile)
-        change = Change.model_construct(
+        change = build(
+            Change,
+            None,
             next_step=step.step,
             edits=tuple(
-                Edit.model_construct(key=k, before=ctx.get(k), after=v)
+                build(Edit, None, key=k, before=ctx.get(k), after=v)
                 for k, v in sorted(edits.items())
             ),
             fact=flipped,
