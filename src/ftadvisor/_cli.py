@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, TextIO, cast
 
 import typer
 from typer.exceptions import TyperException
@@ -243,6 +243,162 @@ class _Outcome:
         if failed and not self.soft_fail:
             self._worst(ExitCode.GATE_FAILED)
         return report._replace(gate_failures=tuple(failed))
+
+
+class MemoryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def memory(
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="A preset alias or Hugging Face repo id (see --list)."),
+    ] = None,
+    params: Annotated[
+        float | None, typer.Option("--params", help="Billions of parameters (Llama-shaped).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A Hugging Face config.json.")
+    ] = None,
+    hidden_size: Annotated[int | None, typer.Option("--hidden-size")] = None,
+    num_hidden_layers: Annotated[int | None, typer.Option("--num-hidden-layers")] = None,
+    intermediate_size: Annotated[int | None, typer.Option("--intermediate-size")] = None,
+    num_attention_heads: Annotated[int | None, typer.Option("--num-attention-heads")] = None,
+    num_key_value_heads: Annotated[int | None, typer.Option("--num-key-value-heads")] = None,
+    vocab_size: Annotated[int | None, typer.Option("--vocab-size")] = None,
+    tie_word_embeddings: Annotated[bool, typer.Option("--tie-word-embeddings")] = False,
+    method: Annotated[
+        str,
+        typer.Option("--method", help="inference, full, partial, lora, qlora or prompt-tuning."),
+    ] = "lora",
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision",
+            help="fp32, fp16, bf16, mixed-fp16, mixed-bf16 (int8, int4 for inference).",
+        ),
+    ] = "mixed-bf16",
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="adam, adamw, adam8bit, momentum or sgd.")
+    ] = "adamw",
+    batch: Annotated[int, typer.Option("--batch", help="Micro-batch per GPU.")] = 1,
+    seq_len: Annotated[int, typer.Option("--seq-len")] = 1024,
+    rank: Annotated[int, typer.Option("--rank", help="LoRA rank.")] = 16,
+    targets: Annotated[
+        str, typer.Option("--targets", help="LoRA targets, from q,k,v,o,gate,up,down.")
+    ] = "q,k,v,o",
+    gradient_checkpointing: Annotated[
+        bool, typer.Option("--gradient-checkpointing/--no-gradient-checkpointing")
+    ] = True,
+    attention: Annotated[str, typer.Option("--attention", help="eager, sdpa or flash.")] = "sdpa",
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs sharing gradients and states.")] = 1,
+    gpu_memory: Annotated[
+        float | None, typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU.")
+    ] = None,
+    top_layers: Annotated[int, typer.Option("--top-layers", help="For partial.")] = 2,
+    virtual_tokens: Annotated[
+        int, typer.Option("--virtual-tokens", help="For prompt-tuning.")
+    ] = 20,
+    output_format: Annotated[MemoryFormat, typer.Option("--format", "-f")] = MemoryFormat.text,
+    list_models: Annotated[bool, typer.Option("--list", help="List the model presets.")] = False,
+) -> None:
+    """Estimate GPU memory for inference or finetuning, by component."""
+    from . import _memory as mem
+
+    if list_models:
+        for arch in sorted(
+            {a.name: a for a in mem.presets().values()}.values(), key=lambda a: a.params
+        ):
+            typer.echo(f"{arch.name:<16} {arch.params / 1e9:7.2f}B  {arch.source}")
+        return
+    custom = [hidden_size, num_hidden_layers, intermediate_size, num_attention_heads, vocab_size]
+    chosen = sum(x is not None for x in (model, params, config)) + any(
+        v is not None for v in custom
+    )
+    if chosen != 1:
+        raise UserError(
+            "give exactly one of --model, --params, --config, or a custom "
+            "architecture (--hidden-size, --num-hidden-layers, --intermediate-size, "
+            "--num-attention-heads, --vocab-size)"
+        )
+    if model is not None:
+        arch = mem.preset(model)
+    elif params is not None:
+        if params <= 0:
+            raise UserError("--params must be a positive number of billions")
+        arch = mem.from_params(params)
+    elif config is not None:
+        import json
+
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{config}: cannot read a JSON config: {exc}") from None
+        arch = mem.from_hf_config(data, str(config))
+    else:
+        if any(v is None for v in custom):
+            raise UserError(
+                "a custom architecture needs --hidden-size, --num-hidden-layers, "
+                "--intermediate-size, --num-attention-heads and --vocab-size"
+            )
+        arch = mem.from_hf_config(
+            {
+                "hidden_size": hidden_size,
+                "num_hidden_layers": num_hidden_layers,
+                "intermediate_size": intermediate_size,
+                "num_attention_heads": num_attention_heads,
+                "num_key_value_heads": num_key_value_heads,
+                "vocab_size": vocab_size,
+                "tie_word_embeddings": tie_word_embeddings,
+            },
+            "custom",
+        )
+    choices = {
+        "method": (method, mem.METHODS),
+        "precision": (
+            precision,
+            ("fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"),
+        ),
+        "optimizer": (optimizer, ("adam", "adamw", "adam8bit", "momentum", "sgd")),
+        "attention": (attention, ("eager", "sdpa", "flash")),
+    }
+    for flag, (given, allowed) in choices.items():
+        if given not in allowed:
+            raise UserError(f"--{flag} {given!r}: expected one of {', '.join(allowed)}")
+    if precision in ("int8", "int4") and method != "inference":
+        raise UserError(f"--precision {precision} is for inference; train with qlora instead")
+    target_list = tuple(t.strip() for t in targets.split(",") if t.strip())
+    unknown = [t for t in target_list if t not in mem.TARGETS]
+    if unknown or not target_list:
+        raise UserError(
+            f"--targets: unknown {', '.join(unknown) or '(none)'}; expected a "
+            f"comma-separated subset of {','.join(mem.TARGETS)}"
+        )
+    settings = mem.Settings(
+        method=cast("mem.Method", method),
+        precision=cast("mem.Precision", precision),
+        optimizer=cast("mem.Optimizer", optimizer),
+        batch=batch,
+        seq_len=seq_len,
+        rank=rank,
+        targets=target_list,
+        gradient_checkpointing=gradient_checkpointing,
+        attention=cast("mem.Attention", attention),
+        gpus=gpus,
+        top_layers=top_layers,
+        virtual_tokens=virtual_tokens,
+    )
+    doc = mem.report(mem.estimate(arch, settings), gpu_memory)
+    if output_format is MemoryFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        from ._render._memory import render as render_memory
+
+        render_memory(doc, sys.stdout)
 
 
 @app.command("rules")

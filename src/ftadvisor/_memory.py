@@ -447,3 +447,50 @@ def from_hf_config(data: dict[str, Any], name: str) -> Architecture:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{name}: not a usable Hugging Face config: missing or bad {exc}") from None
+
+
+def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
+    """The estimate as plain data (the `--format json` document)."""
+    a, s = est.arch, est.settings
+    training = s.method != "inference"
+    doc: dict[str, Any] = {
+        "model": {
+            "name": a.name,
+            "source": a.source,
+            "params": est.params,
+            "hidden_size": a.hidden_size,
+            "num_hidden_layers": a.num_hidden_layers,
+            "intermediate_size": a.intermediate_size,
+            "num_attention_heads": a.num_attention_heads,
+            "num_key_value_heads": a.num_key_value_heads,
+            "vocab_size": a.vocab_size,
+            "tie_word_embeddings": a.tie_word_embeddings,
+        },
+        "method": s.method,
+        "precision": s.precision,
+        "optimizer": s.optimizer if training else None,
+        "batch": s.batch,
+        "seq_len": s.seq_len,
+        "lora": {"rank": s.rank, "targets": list(s.targets)}
+        if s.method in ("lora", "qlora")
+        else None,
+        "gradient_checkpointing": s.gradient_checkpointing if training else None,
+        "attention": s.attention,
+        "gpus": s.gpus,
+        "params": est.params,
+        "trainable_params": est.trainable_params,
+        "breakdown": {k: round(v / GB, 3) for k, v in est.breakdown.items()},
+        "breakdown_bytes": {k: round(v) for k, v in est.breakdown.items()},
+        "total_gb": round(est.total_gb, 3),
+        "unit": "GB = 10^9 bytes, per GPU; GPU sizes are read as GiB (spec-sheet GB)",
+        "gpu_memory_gb": gpu_memory_gb,
+        "fits": est.fits(gpu_memory_gb) if gpu_memory_gb else None,
+        "headroom_gb": round(est.headroom_gb(gpu_memory_gb), 3) if gpu_memory_gb else None,
+        "assumptions": list(est.assumptions),
+    }
+    if gpu_memory_gb:
+        doc["largest_batch"] = largest(a, s, gpu_memory_gb, "batch", limit=4096)
+        doc["largest_seq_len"] = largest(a, s, gpu_memory_gb, "seq_len", limit=1 << 20)
+    gpu = smallest_gpu(a, s)
+    doc["smallest_gpu"] = {"name": gpu[0], "memory_gb": gpu[1]} if gpu else None
+    return doc

@@ -1,0 +1,57 @@
+"""The `ftadvisor memory` table: one row and one bar per component."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_COMPONENTS = ("weights", "gradients", "optimizer", "activations", "overhead")
+
+
+def render(doc: dict[str, Any], out: TextIO) -> None:
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
+    model = doc["model"]
+    head = Text.assemble(
+        ("ftadvisor memory · ", "bold"),
+        model["name"],
+        " · ",
+        doc["method"],
+        " · ",
+        doc["precision"],
+    )
+    console.print(head)
+    console.print(
+        Text(
+            f"{model['params'] / 1e9:.2f}B parameters, {doc['trainable_params']:,} trainable",
+            style="dim",
+        )
+    )
+    total = doc["total_gb"] or 1.0
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    table.add_column("component")
+    table.add_column("GB", justify="right")
+    table.add_column("", no_wrap=True)
+    for name in _COMPONENTS:
+        gb = doc["breakdown"][name]
+        table.add_row(name, f"{gb:,.2f}", "█" * round(30 * gb / total))
+    table.add_row(Text("total", style="bold"), Text(f"{doc['total_gb']:,.2f}", style="bold"), "")
+    console.print(table)
+    if doc["gpu_memory_gb"]:
+        gpu = doc["gpu_memory_gb"]
+        verdict = ("fits", "green") if doc["fits"] else ("does not fit", "bold red")
+        console.print(
+            Text.assemble(
+                (verdict[0], verdict[1]),
+                f" on {doc['gpus']} × {gpu:g} GB "
+                f"(headroom {doc['headroom_gb']:+,.2f} GB); largest batch "
+                f"{doc['largest_batch']}, largest sequence length "
+                f"{doc['largest_seq_len']}",
+            )
+        )
+    smallest = doc["smallest_gpu"]
+    console.print("smallest common GPU that fits: " + (smallest["name"] if smallest else "none"))
+    console.print(Text("assumptions: " + "; ".join(doc["assumptions"]), style="dim"))
+    console.print(Text(doc["unit"], style="dim"))
