@@ -1,0 +1,267 @@
+"""The memory model: the chapter's worked figures, published LoRA counts, GQA shapes,
+and the fit and inverse questions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ftadvisor._cli import run
+from ftadvisor._memory import (
+    GB,
+    GIB,
+    METHODS,
+    Architecture,
+    Settings,
+    estimate,
+    from_hf_config,
+    largest,
+    lora_params,
+    napkin_gradients_and_states_bytes,
+    napkin_inference_bytes,
+    preset,
+    smallest_gpu,
+)
+
+# ---- Huyen 2025, AI Engineering ch. 7: every worked figure whose inputs are stated -------
+
+
+def test_inference_13b_at_2_bytes_is_31_2_gb() -> None:
+    assert napkin_inference_bytes(13e9, 2) / GB == pytest.approx(31.2)
+
+
+def test_gradients_and_adam_states_78_gb_and_6_gb() -> None:
+    assert napkin_gradients_and_states_bytes(13e9, "adam", 2) / GB == pytest.approx(78)
+    assert napkin_gradients_and_states_bytes(1e9, "adam", 2) / GB == pytest.approx(6)
+    assert napkin_gradients_and_states_bytes(13e9, "sgd", 2) / GB == pytest.approx(26)
+    assert napkin_gradients_and_states_bytes(13e9, "momentum", 2) / GB == pytest.approx(52)
+
+
+def test_7b_full_finetune_fp16_adam_is_56_gb_before_activations() -> None:
+    weights = 7e9 * 2
+    assert (weights + napkin_gradients_and_states_bytes(7e9, "adam", 2)) / GB == pytest.approx(56)
+
+
+def test_10b_weights_40_gb_fp32_20_gb_fp16() -> None:
+    assert 10e9 * 4 / GB == 40 and 10e9 * 2 / GB == 20
+    arch = preset("llama-2-7b")
+    fp32 = estimate(arch, Settings(method="inference", precision="fp32"))
+    bf16 = estimate(arch, Settings(method="inference", precision="bf16"))
+    assert fp32.breakdown["weights"] == pytest.approx(2 * bf16.breakdown["weights"])
+
+
+def test_gpt3_rank_2_on_four_matrices_is_18_874_368() -> None:
+    gpt3 = preset("gpt-3-175b")
+    assert lora_params(gpt3, 2, ("q", "k", "v", "o")) == 18_874_368
+    assert lora_params(gpt3, 2, ("q", "k", "v", "o")) // gpt3.num_hidden_layers == 196_608
+
+
+def test_rank_8_adapter_on_4096_square_and_the_100_customers() -> None:
+    square = Architecture(4096, 1, 4096, 32, 32, 32000)
+    adapter = lora_params(square, 8, ("q",))
+    assert adapter == 65_536
+    full_matrix = 4096 * 4096
+    assert full_matrix * 100 == 1_677_721_600  # "1.68B"
+    assert full_matrix + adapter * 100 == 23_330_816  # "23.3M"
+
+
+def test_table_7_6_slip_the_formula_disagrees_with_the_printed_figures() -> None:
+    # Printed: Llama 2 13B, r=2 on query & key: 3.28M; GPT-3: 18.87M. The formula gives:
+    assert lora_params(preset("llama-2-13b"), 2, ("q", "k")) == 1_638_400
+    assert lora_params(preset("gpt-3-175b"), 2, ("q", "k")) == 9_437_184
+    # The printed values are those of r=2 on all four attention matrices:
+    assert lora_params(preset("llama-2-13b"), 2, ("q", "k", "v", "o")) == 3_276_800
+
+
+# ---- published counts and shapes -----------------------------------------------------------
+
+
+def test_llama_2_7b_rank_8_on_q_v_is_4_194_304() -> None:
+    assert lora_params(preset("llama-2-7b"), 8, ("q", "v")) == 4_194_304
+
+
+@pytest.mark.parametrize(
+    ("name", "published"),
+    [
+        ("llama-2-7b", 6.74),
+        ("llama-3.1-8b", 8.03),
+        ("mistral-7b", 7.24),
+        ("qwen2.5-0.5b", 0.49),
+        ("qwen2.5-7b", 7.61),
+        ("qwen2.5-72b", 72.7),
+        ("llama-2-70b", 69.0),
+        ("llama-65b", 65.2),
+        ("gpt-3-175b", 175.0),
+    ],
+)
+def test_parameter_counts_match_published_sizes(name: str, published: float) -> None:
+    assert preset(name).params / 1e9 == pytest.approx(published, rel=0.01)
+
+
+def test_grouped_query_attention_shrinks_k_and_v() -> None:
+    llama3 = preset("llama-3.1-8b")  # 32 query heads, 8 key-value heads of 128
+    shapes = llama3.shapes()
+    assert shapes["q"] == (4096, 4096)
+    assert shapes["k"] == shapes["v"] == (4096, 1024)
+    assert lora_params(llama3, 8, ("k",)) == 32 * 8 * (4096 + 1024)
+    kv_cache = estimate(llama3, Settings(method="inference", seq_len=8192)).breakdown
+    mha = estimate(
+        llama3._replace(num_key_value_heads=32), Settings(method="inference", seq_len=8192)
+    ).breakdown
+    assert mha["activations"] > 3.5 * kv_cache["activations"] * 0.9
+
+
+def test_presets_answer_to_alias_and_hugging_face_id() -> None:
+    assert preset("meta-llama/Llama-2-7b-hf") is preset("llama-2-7b")
+    assert preset("Qwen/Qwen2.5-14B") is preset("qwen2.5-14b")
+    with pytest.raises(Exception, match="did you mean 'llama-2-7b'"):
+        preset("llama-2-7")
+
+
+def test_hf_config_is_read_like_a_preset() -> None:
+    config = {
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "intermediate_size": 11008,
+        "num_attention_heads": 32,
+        "vocab_size": 32000,
+    }
+    assert from_hf_config(config, "c").params == preset("llama-2-7b").params
+
+
+# ---- precision, methods, fit and inverse questions -------------------------------------------
+
+
+def test_mixed_precision_is_16_bytes_per_adam_parameter_and_pure_bf16_is_8() -> None:
+    arch = preset("llama-2-7b")
+    mixed = estimate(arch, Settings(method="full", precision="mixed-bf16"))
+    pure = estimate(arch, Settings(method="full", precision="bf16"))
+
+    def per_param(e):
+        return (
+            e.breakdown["weights"] + e.breakdown["gradients"] + e.breakdown["optimizer"]
+        ) / e.params
+
+    assert per_param(mixed) == pytest.approx(16)
+    assert per_param(pure) == pytest.approx(8)
+
+
+def test_qlora_constants_with_and_without_double_quantization() -> None:
+    arch = preset("llama-65b")
+    plain = estimate(arch, Settings(method="qlora", double_quant=False))
+    double = estimate(arch, Settings(method="qlora", double_quant=True))
+    saved = plain.breakdown["weights"] - double.breakdown["weights"]
+    assert saved / arch.params * 8 == pytest.approx(0.5 - 0.127)  # bits per parameter
+    # The QLoRA paper's headline: a 65B model finetunes on one 48 GB GPU.
+    assert estimate(arch, Settings(method="qlora", seq_len=512)).fits(48)
+    assert not estimate(arch, Settings(method="lora", seq_len=512)).fits(48)
+
+
+def test_eager_attention_and_no_checkpointing_cost_more() -> None:
+    arch = preset("llama-2-7b")
+    base = Settings(method="lora", seq_len=4096, batch=2)
+    fused = estimate(arch, base._replace(gradient_checkpointing=False)).breakdown["activations"]
+    eager = estimate(arch, base._replace(gradient_checkpointing=False, attention="eager"))
+    kept = estimate(arch, base).breakdown["activations"]
+    assert eager.breakdown["activations"] > 2 * fused > 4 * kept
+
+
+def test_sharding_divides_gradients_and_optimizer_states() -> None:
+    arch = preset("llama-2-13b")
+    one = estimate(arch, Settings(method="full")).breakdown
+    four = estimate(arch, Settings(method="full", gpus=4)).breakdown
+    assert four["optimizer"] == pytest.approx(one["optimizer"] / 4)
+    assert four["weights"] == one["weights"]
+
+
+def test_fits_compares_with_spec_sheet_gib() -> None:
+    arch = preset("llama-2-7b")
+    est = estimate(arch, Settings(method="lora"))
+    assert est.fits(est.total_bytes / GIB + 0.01)
+    assert not est.fits(est.total_bytes / GIB - 0.01)
+
+
+def test_inverse_questions_are_the_boundaries() -> None:
+    arch, settings = preset("llama-2-7b"), Settings(method="lora")
+    batch = largest(arch, settings, 24, "batch")
+    assert batch is not None
+    assert estimate(arch, settings._replace(batch=batch)).fits(24)
+    assert not estimate(arch, settings._replace(batch=batch + 1)).fits(24)
+    seq = largest(arch, settings, 24, "seq_len")
+    assert estimate(arch, settings._replace(seq_len=seq)).fits(24)
+    assert not estimate(arch, settings._replace(seq_len=seq + 1)).fits(24)
+    assert largest(preset("llama-2-70b"), Settings(method="full"), 24, "batch") is None
+    _name, size = smallest_gpu(arch, settings)
+    assert estimate(arch, settings).fits(size) and size == 16
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_cli_json_for_every_method(capsys: pytest.CaptureFixture[str], method: str) -> None:
+    code = run(
+        [
+            "memory",
+            "--model",
+            "llama-2-7b",
+            "--method",
+            method,
+            "--gpu-memory",
+            "80",
+            "--format",
+            "json",
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(doc["breakdown"]) == {"weights", "gradients", "optimizer", "activations", "overhead"}
+    assert doc["total_gb"] == pytest.approx(sum(doc["breakdown"].values()), abs=0.01)
+    assert isinstance(doc["trainable_params"], int) and isinstance(doc["fits"], bool)
+
+
+def test_cli_custom_dimensions_and_errors(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code = run(
+        [
+            "memory",
+            "--hidden-size",
+            "4096",
+            "--num-hidden-layers",
+            "32",
+            "--intermediate-size",
+            "11008",
+            "--num-attention-heads",
+            "32",
+            "--vocab-size",
+            "32000",
+            "--method",
+            "full",
+            "-f",
+            "json",
+        ]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["params"] == preset("llama-2-7b").params
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hidden_size": 896,
+                "num_hidden_layers": 24,
+                "intermediate_size": 4864,
+                "num_attention_heads": 14,
+                "num_key_value_heads": 2,
+                "vocab_size": 151936,
+                "tie_word_embeddings": True,
+            }
+        )
+    )
+    assert run(["memory", "--config", str(config), "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"] == preset("qwen2.5-0.5b").params
+    for args in (
+        ["memory"],
+        ["memory", "--model", "x", "--params", "7"],
+        ["memory", "--model", "llama-2-7b", "--targets", "q,zz"],
+        ["memory", "--model", "llama-2-7b", "--method", "train"],
+        ["memory", "--model", "gpt-3-175b", "--targets", "gate"],
+    ):
+        assert run(args) == 2, args
+        assert "Traceback" not in capsys.readouterr().err
