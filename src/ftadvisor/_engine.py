@@ -15,6 +15,7 @@ from typing import NamedTuple
 from . import _conditions as cond
 from ._conditions import Check
 from ._decide import Decision, decide, failure_mode
+from ._plan import make_plan
 from ._profile import CONTRACT_VERSION, Profile
 from ._result import (
     SEVERITIES,
@@ -76,9 +77,13 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         for i, (applies, done) in enumerate(decision.rungs)
     )
     failures = profile.failures
+    plan = None
+    if spec.step in ("finetune", "prepare_finetune"):
+        distilling = bool(ctx.get(cond.FACT_PREFIX + "distillation_path"))
+        plan = functools.partial(make_plan, rules, profile, distilling)
     return build(
         Assessment,
-        {"_what_if": functools.partial(changes, rules, decision)},
+        {"_what_if": functools.partial(changes, rules, decision), "_plan": plan},
         name=profile.name,
         next_step=next_step,
         failure_mode=failure_mode(ctx),

@@ -132,8 +132,46 @@ class Hardware(_Section):
 
 
 class Model(_Section):
+    preset: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The base model to finetune: a preset alias or Hugging Face repo id "
+            "(`ftadvisor memory --list`). Added in ftadvisor 0.1.0."
+        ),
+    )
     params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
     precision: Precision = Field("bf16", description="Numeric format of the weights")
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None:
+            from ._errors import UserError
+            from ._memory import preset
+
+            try:
+                preset(value)
+            except UserError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+class Training(_Section):
+    """What the finetuning plan assumes; every value here can be changed. Added in 0.1.0."""
+
+    seq_len: PositiveCount = Field(1024, description="Training sequence length, in tokens")
+    batch_size: PositiveCount = Field(
+        8, description="Effective batch size (micro-batch × gradient accumulation)"
+    )
+    optimizer: Literal["adam", "adamw", "adam8bit", "momentum", "sgd"] = Field(
+        "adamw", description="Optimizer"
+    )
+    attention: Literal["eager", "sdpa", "flash"] = Field(
+        "sdpa", description="Attention implementation (fused kernels store no score matrix)"
+    )
+    gradient_checkpointing: bool = Field(True, description="Recompute activations in backward")
+    lora_rank: PositiveCount = Field(16, description="LoRA rank")
 
 
 def field_type(annotation: Any) -> tuple[Any, bool]:
@@ -181,6 +219,7 @@ class Profile(_Section):
     resources: Resources = Resources()
     hardware: Hardware | None = None
     model: Model | None = None
+    training: Training = Training()
     intent: StepId | None = Field(
         None,
         description=(

@@ -137,6 +137,25 @@ class Intent(_Frozen):
     message: str
 
 
+class PlanItem(_Frozen):
+    topic: str
+    text: str
+    source: str
+
+
+class Plan(_Frozen):
+    """How to finetune, when finetuning is the next step (or the one being prepared)."""
+
+    method: str
+    memory: dict[str, Any] | None
+    lora: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    path: Literal["progression", "distillation"]
+    frameworks: tuple[str, ...]
+    assumptions: tuple[str, ...]
+    items: tuple[PlanItem, ...]
+
+
 class Versions(_Frozen):
     ftadvisor: str
     contract: int
@@ -155,6 +174,12 @@ class Assessment(_Frozen):
     intent: Intent | None = None
     versions: Versions
     _what_if: Callable[[], tuple[Change, ...]] | None = PrivateAttr(default=None)
+    _plan: Callable[[], Plan] | None = PrivateAttr(default=None)
+
+    @functools.cached_property
+    def plan(self) -> Plan | None:
+        """The finetuning plan, when the next step is `finetune` or `prepare_finetune`."""
+        return self._plan() if self._plan is not None else None
 
     @functools.cached_property
     def changes(self) -> tuple[Change, ...]:

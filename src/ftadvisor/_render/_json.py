@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from .._result import Plan
 from . import Report
 
 
@@ -51,6 +52,7 @@ def document(report: Report) -> dict[str, Any]:
             }
             for c in a.changes
         ],
+        "plan": _plan(a.plan),
         "intent": (
             {"id": a.intent.id, "premature": a.intent.premature, "message": a.intent.message}
             if a.intent
@@ -61,6 +63,21 @@ def document(report: Report) -> dict[str, Any]:
             "contract": a.versions.contract,
             "rules": a.versions.rules,
         },
+    }
+
+
+def _plan(plan: Plan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {
+        "method": plan.method,
+        "memory": plan.memory,
+        "lora": plan.lora,
+        "hyperparameters": plan.hyperparameters,
+        "path": plan.path,
+        "frameworks": list(plan.frameworks),
+        "assumptions": list(plan.assumptions),
+        "items": [{"topic": i.topic, "text": i.text, "source": i.source} for i in plan.items],
     }
 
 

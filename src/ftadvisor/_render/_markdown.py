@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from .._plan import sci
 from .._result import LADDER
 from . import Report
 from ._common import ICONS, SEVERITY_ICONS, change_text, failure_summary
@@ -42,6 +43,22 @@ def _one(report: Report) -> str:
     for i, rung in enumerate(a.roadmap, start=1):
         title = f"**{_escape(rung.title)}**" if rung.status == "next" else _escape(rung.title)
         lines.append(f"| {ICONS[rung.status]} | {i}. {title} | {rung.status.replace('_', ' ')} |")
+    if a.plan is not None:
+        plan = a.plan
+        h = plan.hyperparameters
+        lines += ["", f"**Plan: {plan.method.upper()}**", ""]
+        if plan.memory is not None:
+            m = plan.memory
+            fit = "" if m["fits"] is None else (" — fits" if m["fits"] else " — does not fit")
+            gpu = f" of {m['gpus']} × {m['gpu_memory_gb']:g} GB" if m["gpu_memory_gb"] else ""
+            lines.append(f"- {m['model']}: est. {m['total_gb']:.1f} GB{gpu}{fit}")
+        lines.append(
+            f"- lr {sci(h['learning_rate'])}, batch {h['effective_batch']} "
+            f"({h['micro_batch']} × {h['gradient_accumulation']}), {h['epochs']} epochs, "
+            f"{plan.path} path"
+        )
+        lines += [f"- {_escape(i.text)} — *{_escape(i.source)}*" for i in plan.items]
+
     if a.findings:
         lines += ["", "**Findings**", ""]
         for f in a.findings:

@@ -16,6 +16,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from .._plan import sci
+from .._result import Plan
 from . import Report
 from ._common import ICONS, SEVERITY_ICONS, change_text, failure_summary
 
@@ -32,6 +34,50 @@ def _bullets() -> Table:
     table.add_column(no_wrap=True)
     table.add_column()
     return table
+
+
+def _plan_lines(plan: Plan) -> list[Text | Table]:
+    lines: list[Text | Table] = []
+    h = plan.hyperparameters
+    memory = plan.memory
+    if memory is not None:
+        summary = Text(
+            f" {plan.method.upper()} r={plan.lora['rank']} on "
+            f"{','.join(plan.lora['targets'])} · {memory['model']} · est. "
+            f"{memory['total_gb']:.1f} GB"
+        )
+        if memory["gpu_memory_gb"]:
+            gpu = memory["gpu_memory_gb"]
+            used = min(1.0, memory["total_gb"] / (gpu * 1.073741824))
+            summary.append(f" of {memory['gpus']} × {gpu:g} GB  ")
+            summary.append(
+                "█" * round(20 * used) + "░" * (20 - round(20 * used)),
+                style="green" if memory["fits"] else "red",
+            )
+            summary.append(
+                "  fits" if memory["fits"] else "  does not fit",
+                style="green" if memory["fits"] else "bold red",
+            )
+        lines.append(summary)
+    else:
+        lines.append(
+            Text(
+                f" {plan.method.upper()} r={plan.lora['rank']} on {','.join(plan.lora['targets'])}"
+            )
+        )
+    lines.append(
+        Text(
+            f" lr {sci(h['learning_rate'])} · batch {h['effective_batch']} "
+            f"({h['micro_batch']} × {h['gradient_accumulation']} accumulation) · "
+            f"{h['epochs']} epochs · {plan.path} path"
+        )
+    )
+    items = _bullets()
+    for item in plan.items:
+        items.add_row(" •", Text.assemble(item.text, (f"  [{item.source}]", "dim italic")))
+    lines.append(items)
+    lines.append(Text(" assumes: " + plan.assumptions[0], style="dim"))
+    return lines
 
 
 def _report(report: Report) -> Group:
@@ -92,6 +138,10 @@ def _report(report: Report) -> Group:
         )
     parts.append(ladder)
     parts.append(Text(" ✔ done  ▶ next  ○ later  · not needed", style="dim"))
+
+    if a.plan is not None:
+        parts.append(_heading("Plan"))
+        parts.extend(_plan_lines(a.plan))
 
     if a.findings:
         parts.append(_heading("Findings"))
