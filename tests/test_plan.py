@@ -1,0 +1,123 @@
+"""The finetuning plan inside `assess`: present when finetuning is the step, with
+numbers, a source on every suggestion, and choices that follow memory and data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ftadvisor import Profile, assess, load_profile
+from ftadvisor._cli import run
+from ftadvisor._memory import Settings, estimate, preset
+
+from .conftest import EVAL, EXAMPLES, READY
+
+FORM = {"information": 1, "behavior": 30}
+TRIED = {
+    "systematic": True,
+    "variants_tested": 4,
+    "few_shot_examples": 10,
+    "strongest_model_tried": True,
+}
+
+
+def finetune_profile(**extra: Any) -> Profile:
+    data = {
+        "version": 1,
+        "name": "plan",
+        "evaluation": EVAL,
+        "prompting": TRIED,
+        "failures": FORM,
+        "resources": READY,
+        **extra,
+    }
+    return Profile.model_validate(data)
+
+
+def test_finetune_example_carries_a_plan_with_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["assess", str(EXAMPLES / "invoice-extractor.yaml"), "-f", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    assert plan["method"] == "lora"
+    assert plan["memory"]["model"] == "mistral-7b"
+    assert plan["memory"]["fits"] is True
+    assert 0 < plan["memory"]["total_gb"] < 24 * 1.0737
+    assert plan["lora"] == {"targets": ["q", "k", "v", "o"], "rank": 16, "alpha": 32}
+    assert plan["hyperparameters"]["effective_batch"] >= 8
+    assert all(item["source"] for item in plan["items"])
+    assert any("training" in a for a in plan["assumptions"])
+
+
+def test_no_plan_unless_finetuning_is_the_step() -> None:
+    assert assess(load_profile(EXAMPLES / "hr-policy-qa.yaml")).plan is None
+    assert assess(load_profile(EXAMPLES / "config-dsl-generator.yaml")).plan is not None
+
+
+def test_qlora_when_lora_does_not_fit() -> None:
+    profile = finetune_profile(model={"preset": "llama-2-13b"}, hardware={"gpu_memory_gb": 24})
+    plan = assess(profile).plan
+    assert plan is not None and plan.method == "qlora"
+    assert plan.memory["fits"] is True
+    assert not estimate(preset("llama-2-13b"), Settings(method="lora")).fits(24)
+    assert any("Dettmers et al. 2023" in item.source for item in plan.items)
+
+
+def test_nothing_fits_says_so() -> None:
+    plan = assess(
+        finetune_profile(model={"preset": "llama-2-70b"}, hardware={"gpu_memory_gb": 16})
+    ).plan
+    assert plan is not None and plan.memory["fits"] is False
+    assert any("Neither LoRA" in item.text for item in plan.items)
+
+
+def test_full_finetuning_is_mentioned_only_with_ample_data_and_memory() -> None:
+    small = assess(
+        finetune_profile(model={"preset": "qwen2.5-0.5b"}, hardware={"gpu_memory_gb": 80})
+    ).plan
+    big = assess(
+        finetune_profile(
+            model={"preset": "qwen2.5-0.5b"},
+            hardware={"gpu_memory_gb": 80},
+            resources={**READY, "training_examples": 50_000},
+        )
+    ).plan
+    assert not any("Full finetuning would fit" in i.text for i in small.items)
+    assert any("Full finetuning would fit" in i.text for i in big.items)
+
+
+@pytest.mark.parametrize(("examples", "epochs"), [(500, 4), (150_000, 2), (2_000_000, 1)])
+def test_epochs_follow_dataset_size(examples: int, epochs: int) -> None:
+    plan = assess(finetune_profile(resources={**READY, "training_examples": examples})).plan
+    assert plan.hyperparameters["epochs"] == epochs
+
+
+def test_assumptions_come_from_the_profile() -> None:
+    profile = finetune_profile(
+        model={"preset": "llama-3.1-8b"},
+        hardware={"gpu_memory_gb": 80},
+        training={"seq_len": 4096, "batch_size": 32, "lora_rank": 8},
+    )
+    plan = assess(profile).plan
+    assert plan.lora["rank"] == 8 and plan.lora["alpha"] == 16
+    h = plan.hyperparameters
+    assert h["micro_batch"] * h["gradient_accumulation"] >= 32
+    assert "sequence length 4096" in plan.assumptions[0]
+
+
+def test_path_and_frameworks_follow_the_profile() -> None:
+    distill = assess(load_profile(EXAMPLES / "ticket-classifier-distill.yaml")).plan
+    assert distill is not None and distill.path == "distillation"
+    novice = assess(finetune_profile(resources={**READY, "ml_expertise": "none"})).plan
+    assert novice.frameworks == ("a provider's finetuning API",)
+    multi = assess(finetune_profile(hardware={"gpu_memory_gb": 80, "gpu_count": 4})).plan
+    assert "DeepSpeed" in multi.frameworks
+
+
+def test_unknown_preset_is_an_input_error(profile_file, capsys) -> None:
+    path = profile_file("version: 1\nname: x\nmodel:\n  preset: mistral-7\n")
+    assert run(["assess", str(path)]) == 2
+    assert (
+        f"{path}:4: model.preset: unknown model 'mistral-7'; did you mean 'mistral-7b'"
+        in capsys.readouterr().err
+    )
