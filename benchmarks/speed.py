@@ -101,19 +101,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
     runs = 5 if args.quick else 15
-    if shutil.which("ftadvisor") is None and not Path(sys.executable).with_name("ftadvisor").exists():
+    if (
+        shutil.which("ftadvisor") is None
+        and not Path(sys.executable).with_name("ftadvisor").exists()
+    ):
         print("note: the ftadvisor console script is not installed; timing `python -m ftadvisor`")
 
     cold = cold_start(runs)
-    print(f"cold start     ftadvisor {cold['ftadvisor_s'] * 1000:6.0f} ms   baseline "
-          f"{cold['baseline_s'] * 1000:6.0f} ms   ratio {cold['ratio']:.2f}x   (budget 1.30x)")
+    print(
+        f"cold start     ftadvisor {cold['ftadvisor_s'] * 1000:6.0f} ms   baseline "
+        f"{cold['baseline_s'] * 1000:6.0f} ms   ratio {cold['ratio']:.2f}x   (budget 1.30x)"
+    )
     rate = throughput(1.0 if args.quick else 3.0)
-    print(f"assess()       {rate['profiles_per_s']:,.0f} profiles/s on one core   (budget 20,000/s)")
+    print(
+        f"assess()       {rate['profiles_per_s']:,.0f} profiles/s on one core   (budget 20,000/s)"
+    )
     small = batch(1_000)
     large = batch(10_000)
-    print(f"batch 10,000   {large['seconds']:.2f} s, peak RSS {large['peak_rss_mb']:.0f} MB "
-          f"(1,000 profiles: {small['seconds']:.2f} s, {small['peak_rss_mb']:.0f} MB)   "
-          "(budget 5 s, flat memory)")
+    print(
+        f"batch 10,000   {large['seconds']:.2f} s, peak RSS {large['peak_rss_mb']:.0f} MB "
+        f"(1,000 profiles: {small['seconds']:.2f} s, {small['peak_rss_mb']:.0f} MB)   "
+        "(budget 5 s, flat memory)"
+    )
 
 
 if __name__ == "__main__":
