@@ -100,8 +100,7 @@ CONFIGS = [
 
 
 def _rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * resource.getpagesize()
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize()
 
 
 def _child(spec: dict) -> None:  # pragma: no cover - runs in a subprocess

@@ -86,7 +86,7 @@ def batch(n: int) -> dict[str, float]:
         command = [*_cli(), "assess", str(directory), "--format", "json"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        result = subprocess.run(command, capture_output=True)
         elapsed = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         if result.returncode not in (0, 1):
