@@ -152,7 +152,11 @@ def test_qlora_constants_with_and_without_double_quantization() -> None:
     plain = estimate(arch, Settings(method="qlora", double_quant=False))
     double = estimate(arch, Settings(method="qlora", double_quant=True))
     saved = plain.breakdown["weights"] - double.breakdown["weights"]
-    assert saved / arch.params * 8 == pytest.approx(0.5 - 0.127)  # bits per parameter
+    quantized = arch.num_hidden_layers * (arch.layer_params - 2 * arch.hidden_size)
+    assert saved / quantized * 8 == pytest.approx(0.5 - 0.127)  # bits per quantized weight
+    # Embeddings and the LM head stay in 16 bits.
+    embeddings = arch.embedding_params * 2
+    assert double.breakdown["weights"] > embeddings + quantized * (0.5 + 0.127 / 8)
     # The QLoRA paper's headline: a 65B model finetunes on one 48 GB GPU.
     assert estimate(arch, Settings(method="qlora", seq_len=512)).fits(48)
     assert not estimate(arch, Settings(method="lora", seq_len=512)).fits(48)
@@ -265,3 +269,24 @@ def test_cli_custom_dimensions_and_errors(capsys: pytest.CaptureFixture[str], tm
     ):
         assert run(args) == 2, args
         assert "Traceback" not in capsys.readouterr().err
+
+
+def test_reference_runs_are_complete_and_use_known_models() -> None:
+    import yaml
+
+    from .conftest import ROOT
+
+    runs = yaml.safe_load((ROOT / "benchmarks" / "memory_reference.yaml").read_text())
+    assert len(runs) >= 6
+    for run in runs:
+        assert run["source"] and run["reported_gb"] > 0
+        preset(run["model"])
+        assert {
+            "method",
+            "precision",
+            "optimizer",
+            "batch",
+            "seq_len",
+            "attention",
+            "gradient_checkpointing",
+        } <= set(run)

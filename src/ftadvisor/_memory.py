@@ -212,7 +212,10 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
     trainable, frozen_bytes_per_param = _trainable(arch, s)
     if s.method == "qlora":
         constants = 0.127 / 8 if s.double_quant else 0.5 / 8
-        base = params * (0.5 + constants)
+        # Only the transformer layers' linear weights are quantized; embeddings, the LM
+        # head and the norms stay in 16 bits (as bitsandbytes and PEFT leave them).
+        quantized = arch.num_hidden_layers * (arch.layer_params - 2 * arch.hidden_size)
+        base = quantized * (0.5 + constants) + (params - quantized) * frozen_bytes_per_param
         weights = base + trainable * value
         notes.insert(
             0,
