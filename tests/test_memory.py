@@ -278,9 +278,9 @@ def test_reference_runs_are_complete_and_use_known_models() -> None:
 
     runs = yaml.safe_load((ROOT / "benchmarks" / "memory_reference.yaml").read_text())
     assert len(runs) >= 6
-    for run in runs:
-        assert run["source"] and run["reported_gb"] > 0
-        preset(run["model"])
+    for entry in runs:
+        assert entry["source"] and entry["reported_gb"] > 0
+        preset(entry["model"])
         assert {
             "method",
             "precision",
@@ -289,4 +289,4 @@ def test_reference_runs_are_complete_and_use_known_models() -> None:
             "seq_len",
             "attention",
             "gradient_checkpointing",
-        } <= set(run)
+        } <= set(entry)
