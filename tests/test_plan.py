@@ -121,3 +121,33 @@ def test_unknown_preset_is_an_input_error(profile_file, capsys) -> None:
         f"{path}:4: model.preset: unknown model 'mistral-7'; did you mean 'mistral-7b'"
         in capsys.readouterr().err
     )
+
+
+def test_custom_architecture_in_the_profile() -> None:
+    dims = {
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "intermediate_size": 11008,
+        "num_attention_heads": 32,
+        "vocab_size": 32000,
+    }
+    custom = assess(finetune_profile(model=dims, hardware={"gpu_memory_gb": 24})).plan
+    named = assess(
+        finetune_profile(model={"preset": "llama-2-7b"}, hardware={"gpu_memory_gb": 24})
+    ).plan
+    assert custom.memory["params"] == named.memory["params"]
+    assert custom.memory["total_gb"] == named.memory["total_gb"]
+
+
+def test_a_partial_custom_architecture_is_an_input_error(profile_file, capsys) -> None:
+    path = profile_file("version: 1\nname: x\nmodel:\n  hidden_size: 4096\n")
+    assert run(["assess", str(path)]) == 2
+    assert "a custom architecture also needs num_hidden_layers" in capsys.readouterr().err
+
+
+def test_several_tasks_get_the_multi_task_route() -> None:
+    one = assess(finetune_profile()).plan
+    three = assess(finetune_profile(training={"tasks": 3})).plan
+    assert not any(i.topic == "multi-task" for i in one.items)
+    (item,) = [i for i in three.items if i.topic == "multi-task"]
+    assert "merging" in item.text and "Model Merging" in item.source

@@ -195,6 +195,15 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
             cite("huyen-2025", "Finetuning Tactics"),
         )
 
+    if training.tasks > 1:
+        say(
+            "multi-task",
+            f"{training.tasks} tasks: training on all at once needs more data, "
+            "one after another risks forgetting the earlier ones; training one "
+            "adapter per task in parallel and merging them (or serving them as "
+            "separate LoRA adapters on one base) avoids both.",
+            cite("huyen-2025", "Model Merging and Multi-Task Finetuning"),
+        )
     resources = profile.resources
     if resources.ml_expertise == "none" or not resources.can_serve_custom_model:
         frameworks = ["a provider's finetuning API"]
@@ -241,6 +250,8 @@ def _architecture(profile: Profile) -> mem.Architecture | None:
         return None
     if model.preset:
         return mem.preset(model.preset)
+    if model.hidden_size is not None:
+        return mem.from_hf_config(model.model_dump(), "custom (profile model section)")
     if model.params_billion:
         return mem.from_params(model.params_billion)
     return None

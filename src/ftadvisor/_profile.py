@@ -142,6 +142,28 @@ class Model(_Section):
     )
     params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
     precision: Precision = Field("bf16", description="Numeric format of the weights")
+    hidden_size: PositiveCount | None = Field(
+        None, description="Custom architecture, as in a Hugging Face config (added in 0.1.0)"
+    )
+    num_hidden_layers: PositiveCount | None = Field(None, description="Custom architecture")
+    intermediate_size: PositiveCount | None = Field(None, description="Custom architecture")
+    num_attention_heads: PositiveCount | None = Field(None, description="Custom architecture")
+    num_key_value_heads: PositiveCount | None = Field(
+        None, description="Custom architecture; defaults to num_attention_heads"
+    )
+    vocab_size: PositiveCount | None = Field(None, description="Custom architecture")
+    tie_word_embeddings: bool = Field(False, description="Custom architecture")
+
+    @model_validator(mode="after")
+    def _whole_architecture(self) -> Model:
+        dims = {name: getattr(self, name) for name in CUSTOM_DIMENSIONS}
+        given = [name for name, value in dims.items() if value is not None]
+        if given and len(given) < len(dims):
+            missing = ", ".join(name for name in dims if name not in given)
+            raise ValueError(f"a custom architecture also needs {missing}")
+        if given and self.preset:
+            raise ValueError("give either preset or a custom architecture, not both")
+        return self
 
     @field_validator("preset")
     @classmethod
@@ -155,6 +177,15 @@ class Model(_Section):
             except UserError as exc:
                 raise ValueError(exc.message) from None
         return value
+
+
+CUSTOM_DIMENSIONS = (
+    "hidden_size",
+    "num_hidden_layers",
+    "intermediate_size",
+    "num_attention_heads",
+    "vocab_size",
+)
 
 
 class Training(_Section):
@@ -172,6 +203,9 @@ class Training(_Section):
     )
     gradient_checkpointing: bool = Field(True, description="Recompute activations in backward")
     lora_rank: PositiveCount = Field(16, description="LoRA rank")
+    tasks: PositiveCount = Field(
+        1, description="Distinct tasks the finetuned model must serve (for the multi-task route)"
+    )
 
 
 def field_type(annotation: Any) -> tuple[Any, bool]:
