@@ -151,3 +151,11 @@ def test_several_tasks_get_the_multi_task_route() -> None:
     assert not any(i.topic == "multi-task" for i in one.items)
     (item,) = [i for i in three.items if i.topic == "multi-task"]
     assert "merging" in item.text and "Model Merging" in item.source
+
+
+def test_learning_rates_read_as_powers_of_ten() -> None:
+    from ftadvisor._plan import sci
+
+    assert (sci(2e-4), sci(1e-5), sci(3e-3)) == ("2e-4", "1e-5", "3e-3")
+    plan = assess(finetune_profile()).plan
+    assert any(i.text.startswith("Learning rate 2e-4 ") for i in plan.items)

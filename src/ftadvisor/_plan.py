@@ -160,7 +160,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     }
     say(
         "hyperparameters",
-        f"Learning rate {learning_rate:g} to start (inside the usual 1e-7 "
+        f"Learning rate {sci(learning_rate)} to start (inside the usual 1e-7 "
         "to 1e-3); lower it if the loss fluctuates, raise it if it falls "
         "too slowly.",
         cite("huyen-2025", "Finetuning hyperparameters"),
