@@ -19,83 +19,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+SMALL = {
+    "hidden_size": 512,
+    "num_hidden_layers": 8,
+    "intermediate_size": 1376,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 8,
+    "vocab_size": 8000,
+}
+WIDE_GQA = {
+    "hidden_size": 1024,
+    "num_hidden_layers": 6,
+    "intermediate_size": 2816,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 4,
+    "vocab_size": 16000,
+}
 CONFIGS = [
-    # name, arch, method, batch, seq_len, attention
-    (
-        "full, sdpa",
-        dict(
-            hidden_size=512,
-            num_hidden_layers=8,
-            intermediate_size=1376,
-            num_attention_heads=8,
-            num_key_value_heads=8,
-            vocab_size=8000,
-        ),
-        "full",
-        4,
-        256,
-        "sdpa",
-    ),
-    (
-        "full, eager",
-        dict(
-            hidden_size=512,
-            num_hidden_layers=8,
-            intermediate_size=1376,
-            num_attention_heads=8,
-            num_key_value_heads=8,
-            vocab_size=8000,
-        ),
-        "full",
-        4,
-        256,
-        "eager",
-    ),
-    (
-        "LoRA r=16, sdpa",
-        dict(
-            hidden_size=512,
-            num_hidden_layers=8,
-            intermediate_size=1376,
-            num_attention_heads=8,
-            num_key_value_heads=8,
-            vocab_size=8000,
-        ),
-        "lora",
-        4,
-        256,
-        "sdpa",
-    ),
-    (
-        "full, GQA, wider",
-        dict(
-            hidden_size=1024,
-            num_hidden_layers=6,
-            intermediate_size=2816,
-            num_attention_heads=16,
-            num_key_value_heads=4,
-            vocab_size=16000,
-        ),
-        "full",
-        2,
-        512,
-        "sdpa",
-    ),
-    (
-        "LoRA r=16, GQA, wider",
-        dict(
-            hidden_size=1024,
-            num_hidden_layers=6,
-            intermediate_size=2816,
-            num_attention_heads=16,
-            num_key_value_heads=4,
-            vocab_size=16000,
-        ),
-        "lora",
-        2,
-        512,
-        "sdpa",
-    ),
+    # name, architecture, method, batch, sequence length, attention
+    ("full, sdpa", SMALL, "full", 4, 256, "sdpa"),
+    ("full, eager", SMALL, "full", 4, 256, "eager"),
+    ("LoRA r=16, sdpa", SMALL, "lora", 4, 256, "sdpa"),
+    ("full, GQA, wider", WIDE_GQA, "full", 2, 512, "sdpa"),
+    ("LoRA r=16, GQA, wider", WIDE_GQA, "lora", 2, 512, "sdpa"),
 ]
 
 

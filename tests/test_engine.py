@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ftadvisor import Assessment, Profile, assess
 
 from .conftest import EVAL, PROMPTED, READY, make_profile
+from .strategies import profile_data
 
 FORM = {"information": 1, "behavior": 11}
 
@@ -242,51 +242,7 @@ def _apply(profile: Profile, edits: Any) -> Profile:
 
 # ---- properties over the whole profile space ------------------------------------------
 
-counts = st.integers(min_value=0, max_value=60)
-profiles = st.builds(
-    lambda **kw: make_profile(**{k: v for k, v in kw.items() if v is not None}),
-    goal=st.none()
-    | st.fixed_dictionaries(
-        {
-            "current": st.floats(0, 1),
-            "target": st.floats(0, 1),
-            "higher_is_better": st.booleans(),
-        }
-    ),
-    evaluation=st.fixed_dictionaries(
-        {"criteria_defined": st.booleans(), "pipeline": st.booleans()}
-    ),
-    prompting=st.fixed_dictionaries(
-        {
-            "systematic": st.booleans(),
-            "variants_tested": counts,
-            "few_shot_examples": counts,
-            "strongest_model_tried": st.booleans(),
-        }
-    ),
-    retrieval=st.sampled_from(["none", "term", "embedding", "hybrid"]),
-    finetuned=st.booleans(),
-    failures=st.fixed_dictionaries({"information": counts, "behavior": counts}),
-    needs=st.fixed_dictionaries(
-        {
-            k: st.booleans()
-            for k in (
-                "fresh_information",
-                "private_knowledge",
-                "strict_format",
-                "lower_cost_or_latency",
-            )
-        }
-    ),
-    resources=st.fixed_dictionaries(
-        {
-            "training_examples": st.integers(0, 5000),
-            "ml_expertise": st.sampled_from(["none", "some", "strong"]),
-            "can_serve_custom_model": st.booleans(),
-            "maintenance_budget": st.booleans(),
-        }
-    ),
-)
+profiles = profile_data.map(Profile.model_validate)
 
 
 @settings(max_examples=300, deadline=None)
