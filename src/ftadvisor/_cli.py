@@ -5,8 +5,6 @@ Commands only parse and delegate; the single handler in `main` turns every
 exit 3 (a bug), never a traceback unless FTADVISOR_DEBUG is set.
 """
 
-from __future__ import annotations
-
 import io
 import os
 import sys

@@ -15,7 +15,6 @@ from typing import NamedTuple
 from . import _conditions as cond
 from ._conditions import Check
 from ._decide import Decision, decide, failure_mode
-from ._plan import make_plan
 from ._profile import CONTRACT_VERSION, Profile
 from ._result import (
     SEVERITIES,
@@ -79,6 +78,8 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     failures = profile.failures
     plan = None
     if spec.step in ("finetune", "prepare_finetune"):
+        from ._plan import make_plan  # memory model and presets load only when needed
+
         distilling = bool(ctx.get(cond.FACT_PREFIX + "distillation_path"))
         plan = functools.partial(make_plan, rules, profile, distilling)
     return build(
