@@ -170,3 +170,41 @@ def test_console_script_runs_from_any_directory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["next_step"]["id"] == "finetune"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["assess", "--profile", str(INVOICE), "--format", "json"]],
+    ids=["short-output", "long-output"],
+)
+def test_output_that_cannot_be_written_exits_2(args: list[str]) -> None:
+    # The process ends with os._exit after flushing, so a failed flush must be reported
+    # by us, not left to an interpreter teardown that never runs.
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "ftadvisor", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the output" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_output_survives_the_fast_exit_when_piped(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["assess", str(EXAMPLES), str(EXAMPLES), "--format", "json"]
+    result = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    _, in_process, _ = _run(capsys, *args)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) > 65_536  # more than one pipe buffer
+    assert result.stdout == in_process
