@@ -44,6 +44,17 @@ def test_a_successful_write_keeps_permissions(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_file_gets_the_usual_permissions_for_the_umask(tmp_path: Path, umask: int) -> None:
+    # Like `open(path, "w")`: not the owner-only bits of the temporary file.
+    previous = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "report.md", "new\n")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_report_output_survives_a_failing_renderer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

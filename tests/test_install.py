@@ -43,6 +43,7 @@ def test_wheel_contains_every_rule_file(wheel: Path) -> None:
     for path in RULES.rglob("*.yaml"):
         assert f"ftadvisor/rules/{path.relative_to(RULES).as_posix()}" in names
     assert "ftadvisor/py.typed" in names
+    assert "ftadvisor/_bundle.json" in names
 
 
 def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path: Path) -> None:
@@ -66,7 +67,10 @@ def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path:
     )
     code = (
         "import json, sys, ftadvisor\n"
+        "import ftadvisor._rules as rules\n"
         "from ftadvisor._rules import rules_directory\n"
+        "def refuse(*args): sys.exit(f'parsed {args[1]} as YAML: the bundle missed')\n"
+        "rules.parse = refuse\n"
         "result = ftadvisor.assess(ftadvisor.load_profile(sys.argv[1]))\n"
         "print(json.dumps([ftadvisor.__file__, str(rules_directory()), result.next_step.id]))\n"
     )

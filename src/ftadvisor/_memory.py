@@ -380,13 +380,17 @@ def napkin_gradients_and_states_bytes(
 @functools.cache
 def presets() -> dict[str, Architecture]:
     """Every preset under its alias, its extra aliases and its Hugging Face repo id."""
-    import yaml
+    from ._bundle import MISS, cached
 
-    # Packaged, trusted data whose shape tests check: libyaml directly, no line map.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    path = Path(__file__).with_name("models.yaml")
+    raw = Path(__file__).with_name("models.yaml").read_bytes()
+    entries = cached(raw)
+    if entries is MISS:
+        import yaml
+
+        # Packaged, trusted data whose shape tests check: libyaml directly, no line map.
+        entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     table: dict[str, Architecture] = {}
-    for entry in yaml.load(path.read_text(encoding="utf-8"), Loader=loader):
+    for entry in entries:
         names = [entry["alias"], *(entry.get("aliases") or [])]
         if entry.get("hf_repo"):
             names.append(entry["hf_repo"])

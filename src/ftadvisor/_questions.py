@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import _conditions as cond
+from ._bundle import MISS, cached
 from ._decide import decide
 from ._errors import RulesError
 from ._profile import Profile
@@ -78,8 +79,12 @@ def packaged_questions() -> tuple[Question, ...]:
 
 
 def load_questions(path: Path, rules: RuleSet) -> tuple[Question, ...]:
+    raw = path.read_bytes()
+    data = cached(raw)
+    if data is MISS:
+        data = parse(raw.decode("utf-8"), str(path)).data
     try:
-        specs = _FILE.validate_python(parse(path.read_text(encoding="utf-8"), str(path)).data)
+        specs = _FILE.validate_python(data)
     except ValidationError as exc:
         raise RulesError(f"{path}: {exc}") from None
     questions: list[Question] = []

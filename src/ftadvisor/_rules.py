@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import _conditions as cond
+from ._bundle import MISS, cached
 from ._errors import ProfileError, RulesError
 from ._result import LADDER, OutcomeId, Reason, RungId, Severity, build
 from ._yaml import key_path, parse
@@ -226,6 +227,9 @@ class _Digest:
 def _read(path: Path, digest: _Digest) -> Any:
     raw = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + raw)
+    data = cached(raw)
+    if data is not MISS:
+        return data
     try:
         return parse(raw.decode("utf-8"), str(path)).data
     except ProfileError as exc:
