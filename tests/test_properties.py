@@ -10,9 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftadvisor import Profile, ProfileError, assess
+from ftadvisor import _conditions as cond
+from ftadvisor._decide import decide, step_only
 from ftadvisor._dump import dump_profile
 from ftadvisor._load import parse_profile
 from ftadvisor._render import FORMATS, Report, renderer
+from ftadvisor._rules import packaged_rules
 
 from .conftest import EXAMPLES
 from .contract import RUNGS, check_contract
@@ -38,6 +41,21 @@ def test_every_format_renders_every_profile(data: dict) -> None:
     assert json.loads(outputs["sarif"])["version"] == "2.1.0"
     for change in result.changes:
         assert change.next_step != result.next_step.id
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile_data, profile_data)
+def test_recomputing_only_reachable_facts_decides_like_recomputing_all(
+    first: dict, second: dict
+) -> None:
+    # The what-if re-decides variants of a profile recomputing only the facts an edit
+    # can reach; any variant, however far, must get the step a full decision gives.
+    rules = packaged_rules()
+    base = decide(rules, Profile.model_validate(first)).ctx
+    variant = cond.context(Profile.model_validate(second))
+    changed = {k for k, v in variant.items() if base[k] != v}
+    incremental = step_only(rules, {**base, **variant}, changed)
+    assert incremental is step_only(rules, dict(variant))
 
 
 @settings(max_examples=300, deadline=None)

@@ -290,6 +290,19 @@ def facts_in(condition: Condition) -> Iterator[str]:
         yield from facts_in(condition.item)
 
 
+def reads(condition: Condition) -> frozenset[str]:
+    """Every context key the condition reads: its fields, and its facts as `fact:` keys."""
+    if isinstance(condition, Leaf):
+        return frozenset((condition.field,))
+    if isinstance(condition, FactRef):
+        return frozenset((FACT_PREFIX + condition.fact,))
+    if isinstance(condition, All | AnyOf):
+        return frozenset().union(*map(reads, condition.items))
+    if isinstance(condition, Not):
+        return reads(condition.item)
+    return frozenset()
+
+
 def compile_condition(condition: Condition) -> Check:
     """A closure that evaluates the condition against a context (facts included)."""
     if isinstance(condition, Const):

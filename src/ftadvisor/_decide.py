@@ -41,13 +41,24 @@ def decide_context(rules: RuleSet, ctx: dict[str, Any]) -> Decision:
     )
 
 
-def step_only(rules: RuleSet, ctx: dict[str, Any]) -> Rule:
+def step_only(rules: RuleSet, ctx: dict[str, Any], changed: set[str] | None = None) -> Rule:
     """The rule naming the next step, evaluating rungs only until the first pending one.
 
     For the what-if search, which needs the step of a dozen variants and nothing else.
+    With `changed` (the keys in which `ctx` differs from a context whose facts it
+    still holds), only the facts that read a changed key are recomputed; a fact that
+    comes out different joins `changed` for the facts after it.
     """
-    for key, check in rules.fact_checks:
-        ctx[key] = check(ctx)
+    if changed is None:
+        for key, check in rules.fact_checks:
+            ctx[key] = check(ctx)
+    else:
+        for key, check, read in rules.fact_reads:
+            if not changed.isdisjoint(read):
+                value = check(ctx)
+                if value != ctx[key]:
+                    ctx[key] = value
+                    changed.add(key)
     for (applies, done), rung in zip(rules.rung_checks, rules.rungs, strict=True):
         if applies(ctx) and not done(ctx):
             return rung

@@ -142,6 +142,15 @@ class RuleSet:
         )
 
     @functools.cached_property
+    def fact_reads(self) -> tuple[tuple[str, cond.Check, frozenset[str]], ...]:
+        """`fact_checks` with the context keys each fact reads, for re-deciding a
+        variant of a profile by recomputing only the facts an edit can reach."""
+        return tuple(
+            (key, check, cond.reads(rule.conditions["when"]))
+            for (key, check), rule in zip(self.fact_checks, self.facts, strict=True)
+        )
+
+    @functools.cached_property
     def decision_facts(self) -> tuple[Rule, ...]:
         """Facts the choice of step depends on (via rungs and outcomes), in order."""
         needed: set[str] = set()

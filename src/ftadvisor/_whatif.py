@@ -32,6 +32,7 @@ _SHARES = {
     "failures.behavior_share": ("failures.behavior", "failures.information"),
 }
 Edits = dict[str, Any]
+_DERIVED = tuple(f.name for f in cond.FIELDS.values() if f.derived)
 
 
 def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
@@ -51,12 +52,13 @@ def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
     candidates = [(dict(edits), flipped) for edits, flipped in found.items()]
 
     current = decision.step_rule.spec
-    base = {k: v for k, v in ctx.items() if not k.startswith(cond.FACT_PREFIX)}
     best: dict[str, Change] = {}
     for edits, flipped in candidates:
-        trial = {**base, **edits}
+        trial = {**ctx, **edits}
         cond.derive(trial)
-        step = step_only(rules, trial).spec
+        changed = set(edits)
+        changed.update(k for k in _DERIVED if trial[k] != ctx[k])
+        step = step_only(rules, trial, changed).spec
         if step.id == current.id:
             continue
         assert isinstance(step, RungFile | OutcomeFile)
@@ -179,7 +181,13 @@ def _share(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
 
     threshold = float(leaf.value)
     o, b = counts[own], counts[other]
-    for grow in (own, other):
+    directions: tuple[str, ...] = (own, other)
+    if leaf.op in ("ge", "gt", "le", "lt"):
+        # More of `own` only raises its share, more of `other` only lowers it: one
+        # direction can work, and searching the other would go on to the limit.
+        raise_share = (leaf.op in ("ge", "gt")) == want
+        directions = (own,) if raise_share else (other,)
+    for grow in directions:
         ok = functools.partial(crosses, grow)
         # Where the share crosses the threshold, from (o+k)/(o+k+b) = t or o/(o+b+k) = t;
         # checked and nudged, with a search as the fallback for odd operators.
