@@ -130,9 +130,13 @@ def test_a_bug_exits_3_without_a_traceback(
     def broken(profile: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "assess_profile", broken)
+    monkeypatch.setattr("ftadvisor._batch.assess", broken)
     monkeypatch.delenv("FTADVISOR_DEBUG", raising=False)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
+    assert code == 3
+    assert "internal error" in err and "boom" in err and "Traceback" not in err
+    # The same from a worker process (forked, so it carries the broken function).
+    code, _, err = _run(capsys, "assess", str(EXAMPLES), "--jobs", "1", "-f", "json")
     assert code == 3
     assert "internal error" in err and "boom" in err and "Traceback" not in err
 
@@ -143,7 +147,7 @@ def test_interrupt_exits_130(
     def interrupted(profile: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "assess_profile", interrupted)
+    monkeypatch.setattr("ftadvisor._batch.assess", interrupted)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
     assert code == 130 and "interrupted" in err
 

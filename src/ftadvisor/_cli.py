@@ -18,14 +18,14 @@ from typing import Annotated, TextIO, cast
 import typer
 from typer.exceptions import TyperException
 
+from ._batch import assessed
 from ._engine import assess as assess_profile
-from ._errors import ExitCode, Problem, ProfileError, UserError
+from ._errors import ExitCode, Problem, UserError
 from ._files import write_atomic
-from ._load import parse_profile, read_profile
+from ._load import read_profile
 from ._profile import Profile
 from ._render import Report, renderer
 from ._version import __version__
-from ._yaml import decode
 
 app = typer.Typer(
     name="ftadvisor",
@@ -120,6 +120,19 @@ def assess(
         Path | None,
         typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            metavar="N",
+            help=(
+                "Worker processes that parse a batch's YAML ahead (default: one per spare "
+                "CPU, up to 4, for 256 profiles or more; 0: parse in this process)."
+            ),
+        ),
+    ] = None,
 ) -> int:
     """Recommend the next step for a project: from profiles, or by asking on a terminal."""
     sources = [*(profile or []), *(paths or [])]
@@ -130,7 +143,7 @@ def assess(
             raise UserError("--save applies to interactive sessions (add --interactive)")
         files, batch = _expand(sources)
         outcome = _Outcome(gates, soft_fail)
-        _emit(lambda out: render(outcome.reports(files), out, batch=batch), output)
+        _emit(lambda out: render(outcome.reports(files, jobs), out, batch=batch), output)
         return outcome.exit_code
     if len(sources) > 1:
         raise UserError("--interactive takes at most one profile")
@@ -198,31 +211,28 @@ class _Outcome:
     def _worst(self, code: ExitCode) -> None:
         self.exit_code = max(self.exit_code, code)
 
-    def reports(self, files: list[str]) -> Iterator[Report]:
-        for source in files:
-            try:
-                if source == "-":
-                    loaded = parse_profile(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
-                else:
-                    loaded = read_profile(Path(source))
-            except ProfileError as exc:
-                print(exc.message, file=sys.stderr)
+    def reports(self, files: list[str], jobs: int | None = None) -> Iterator[Report]:
+        for item in assessed(files, jobs):
+            if item.error is not None:
+                print(item.error.message, file=sys.stderr)
                 self._worst(ExitCode.BAD_INPUT)
-                yield Report(source, problems=exc.problems)
+                yield Report(item.source, problems=item.error.problems)
                 continue
-            if "premature" in self.gates and loaded.profile.intent is None:
+            assert item.assessment is not None
+            report = Report(item.name, item.assessment, item.document)
+            if "premature" in self.gates and item.assessment.intent is None:
                 problem = Problem(
                     "--fail-on premature needs the profile to say what the team plans next: "
                     "add `intent: <next-step id>` (e.g. intent: finetune)",
-                    loaded.source,
-                    loaded.line_of("name"),
+                    item.name,
+                    report.line_of("name"),
                     "intent",
                 )
                 print(problem, file=sys.stderr)
                 self._worst(ExitCode.BAD_INPUT)
-                yield Report(loaded.source, problems=(problem,))
+                yield Report(item.name, problems=(problem,))
                 continue
-            yield self.judge(Report(loaded.source, assess_profile(loaded.profile), loaded))
+            yield self.judge(report)
 
     def judge(self, report: Report) -> Report:
         """Apply the requested gates; failures go to stderr and into the report."""

@@ -53,6 +53,10 @@ class ProfileError(UserError):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ProfileError], tuple[tuple[Problem, ...]]]:
+        # Pickled from worker processes: rebuilt from the problems, not from the message.
+        return type(self), (self.problems,)
+
 
 class RulesError(Exception):
     """A shipped or user-supplied rule file is malformed.

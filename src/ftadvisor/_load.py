@@ -38,6 +38,13 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
 
 def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
     name = os.fspath(path)
+    return validate(read_document(name), name)
+
+
+def read_document(path: str | os.PathLike[str]) -> Document:
+    """A profile file's YAML, parsed but not yet validated (the part a batch can run in
+    worker processes: it needs no rules and returns plain data)."""
+    name = os.fspath(path)
     try:
         raw = Path(name).read_bytes()
     except IsADirectoryError:
@@ -46,12 +53,16 @@ def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
         raise ProfileError([Problem("no such file", name)]) from None
     except OSError as exc:
         raise ProfileError([Problem(f"cannot be read: {exc.strerror or exc}", name)]) from None
-    return parse_profile(decode(raw, name), name)
+    return parse(decode(raw, name), name)
 
 
 def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:
     """Validate profile YAML given as text (for standard input and tests)."""
-    document = parse(text, source)
+    return validate(parse(text, source), source)
+
+
+def validate(document: Document, source: str) -> LoadedProfile:
+    """A parsed document checked against the profile contract."""
     if not isinstance(document.data, dict):
         kind = (
             "a list"

@@ -38,6 +38,11 @@ class _Frozen(BaseModel):
     # (`build`), so their validators are only built if someone else validates one.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A batch's worker processes send results whole; rebuilding them the way `build`
+        # does costs a fraction of pydantic's own unpickling.
+        return _rebuild, (type(self), self.__dict__)
+
 
 _M = typing.TypeVar("_M", bound=BaseModel)
 
@@ -55,6 +60,16 @@ def build(cls: type[_M], private: dict[str, Any] | None = None, /, **values: Any
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", private)
     return instance
+
+
+def _rebuild(cls: type[_M], values: dict[str, Any]) -> _M:
+    return build(cls, None, **values)
+
+
+def _restore_assessment(values: dict[str, Any], computed: dict[str, Any]) -> Assessment:
+    assessment = build(Assessment, {"_what_if": None, "_plan": None}, **values)
+    assessment.__dict__.update(computed)  # where functools.cached_property keeps values
+    return assessment
 
 
 class Reason(_Frozen):
@@ -189,6 +204,11 @@ class Assessment(_Frozen):
         which callers that only want the step should not pay for.
         """
         return self._what_if() if self._what_if is not None else ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The lazy parts travel as values: the callables that compute them do not pickle.
+        values = {f: self.__dict__[f] for f in type(self).model_fields}
+        return _restore_assessment, (values, {"changes": self.changes, "plan": self.plan})
 
     def __eq__(self, other: object) -> bool:
         # Field by field: the private what-if callable is how, not what.

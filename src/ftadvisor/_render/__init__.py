@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import NamedTuple, Protocol, TextIO
 
 from .._errors import Problem
-from .._load import LoadedProfile
 from .._result import Assessment
+from .._yaml import Document
 
 
 class Report(NamedTuple):
@@ -21,13 +21,16 @@ class Report(NamedTuple):
 
     source: str | None
     assessment: Assessment | None = None
-    loaded: LoadedProfile | None = None
+    document: Document | None = None
+    """Where the profile's keys are, for reports that cite lines."""
     problems: tuple[Problem, ...] = ()
     gate_failures: tuple[str, ...] = ()
     """Messages of the policy gates (`--fail-on`) this profile failed."""
 
     def line_of(self, key: str | None) -> int | None:
-        return self.loaded.line_of(key) if self.loaded else None
+        if not key or self.document is None:
+            return None
+        return self.document.line_of(tuple(key.split(".")))
 
 
 class Renderer(Protocol):
