@@ -5,8 +5,8 @@ surprise (`retrieval: no` turning into `False`) must fail loudly instead of
 silently changing the advice.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in the modules that define models: pydantic
+# would evaluate every string annotation when the class is made, at each start-up.
 import types
 import typing
 from typing import Annotated, Any, Literal
@@ -155,7 +155,7 @@ class Model(_Section):
     tie_word_embeddings: bool = Field(False, description="Custom architecture")
 
     @model_validator(mode="after")
-    def _whole_architecture(self) -> Model:
+    def _whole_architecture(self) -> "Model":
         dims = {name: getattr(self, name) for name in CUSTOM_DIMENSIONS}
         given = [name for name, value in dims.items() if value is not None]
         if given and len(given) < len(dims):

@@ -1,7 +1,7 @@
 """What `assess` returns: immutable, typed data that renderers only read."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in the modules that define models: pydantic
+# would evaluate every string annotation when the class is made, at each start-up.
 import functools
 import typing
 from collections.abc import Callable
@@ -66,7 +66,7 @@ def _rebuild(cls: type[_M], values: dict[str, Any]) -> _M:
     return build(cls, None, **values)
 
 
-def _restore_assessment(values: dict[str, Any], computed: dict[str, Any]) -> Assessment:
+def _restore_assessment(values: dict[str, Any], computed: dict[str, Any]) -> "Assessment":
     assessment = build(Assessment, {"_what_if": None, "_plan": None}, **values)
     assessment.__dict__.update(computed)  # where functools.cached_property keeps values
     return assessment

@@ -1,13 +1,14 @@
 """Rules as validated data: loading, checking and compiling the YAML under `rules/`.
 
-Every rule file is checked against a schema, its conditions are parsed into the
-fixed operator set and compiled, and references between files (facts, sources,
-ladder rungs) are resolved up front. A malformed rule fails here, at load, naming
-the file and the offending key; nothing about a rule is interpreted lazily.
+Every rule file is checked against a schema (for the packaged files, whose parsed
+data the bundle serves, the tests do that check once: see `_trusted`), its conditions
+are parsed into the fixed operator set and compiled, and references between files
+(facts, sources, ladder rungs) are resolved up front. A malformed rule fails here, at
+load, naming the file and the offending key; nothing about a rule is interpreted lazily.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in the modules that define models: pydantic
+# would evaluate every string annotation when the class is made, at each start-up.
 import functools
 import zlib
 from collections.abc import Iterable
@@ -27,7 +28,9 @@ _ID = r"^(fact|rung|outcome|finding)\.[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # Built on first validation: the packaged rules come from the bundle, already
+    # checked (see `_trusted`), so most runs never validate a rule file.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
 class Citation(_Strict):
@@ -87,9 +90,13 @@ class FindingFile(_RuleFile):
     when: Any
 
 
-_FILE = TypeAdapter(
-    Annotated[FactFile | RungFile | OutcomeFile | FindingFile, Field(discriminator="kind")]
-)
+RuleFile = FactFile | RungFile | OutcomeFile | FindingFile
+_KINDS: dict[str, type[RuleFile]] = {
+    "fact": FactFile,
+    "rung": RungFile,
+    "outcome": OutcomeFile,
+    "finding": FindingFile,
+}
 
 
 class Source(_Strict):
@@ -97,7 +104,35 @@ class Source(_Strict):
     title: str
 
 
-_SOURCES = TypeAdapter(dict[str, Source])
+@functools.cache
+def _file_adapter() -> TypeAdapter[RuleFile]:
+    return TypeAdapter(Annotated[RuleFile, Field(discriminator="kind")])
+
+
+@functools.cache
+def _sources_adapter() -> TypeAdapter[dict[str, Source]]:
+    return TypeAdapter(dict[str, Source])
+
+
+def _trusted(data: dict[str, Any]) -> RuleFile:
+    """A rule file from the bundle, built without validation.
+
+    The bundle holds the parsed YAML of the packaged files, keyed by their checksums,
+    and a test checks that building from it gives exactly what validating the YAML
+    gives; so the validators, whose schemas cost about 8 ms to build, are left unbuilt
+    at start-up. A rule file the bundle does not know is validated in full.
+    """
+    examples = data["examples"]
+    values = {
+        **data,
+        "rationale": [Citation.model_construct(**c) for c in data["rationale"]],
+        "examples": Examples.model_construct(
+            fires=[Example.model_construct(**e) for e in examples["fires"]],
+            does_not_fire=[Example.model_construct(**e) for e in examples["does_not_fire"]],
+        ),
+    }
+    return _KINDS[data["kind"]].model_construct(**values)
+
 
 # ---- compiled rules -------------------------------------------------------------------
 
@@ -105,7 +140,7 @@ _SOURCES = TypeAdapter(dict[str, Source])
 class Rule(NamedTuple):
     """A loaded rule: the file's data plus its compiled conditions."""
 
-    spec: FactFile | RungFile | OutcomeFile | FindingFile
+    spec: RuleFile
     path: Path
     reasons: tuple[Reason, ...]
     conditions: dict[str, cond.Condition]
@@ -201,17 +236,20 @@ def load_rules(directory: Path) -> RuleSet:
     """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set."""
     digest = _Digest()
     sources_path = directory / "sources.yaml"
-    sources = (
-        _SOURCES.validate_python(_read(sources_path, digest), strict=True)
-        if sources_path.is_file()
-        else {}
-    )
+    sources: dict[str, Source] = {}
+    if sources_path.is_file():
+        data, trusted = _read(sources_path, digest)
+        sources = (
+            {key: Source.model_construct(**value) for key, value in data.items()}
+            if trusted
+            else _sources_adapter().validate_python(data, strict=True)
+        )
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in sorted(directory.rglob("*.yaml")):
         if path == sources_path:
             continue
-        rule = _load_rule(path, _read(path, digest), sources)
+        rule = _load_rule(path, *_read(path, digest), sources)
         if rule.id in seen:
             raise RulesError(f"{path}: rule id {rule.id!r} is also used by {seen[rule.id]}")
         seen[rule.id] = path
@@ -233,22 +271,23 @@ class _Digest:
         return f"{self.value:08x}"
 
 
-def _read(path: Path, digest: _Digest) -> Any:
+def _read(path: Path, digest: _Digest) -> tuple[Any, bool]:
+    """The file's data, and whether it comes from the bundle (and so is known valid)."""
     raw = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + raw)
     data = cached(raw)
     if data is not MISS:
-        return data
+        return data, True
     try:
-        return parse(raw.decode("utf-8"), str(path)).data
+        return parse(raw.decode("utf-8"), str(path)).data, False
     except ProfileError as exc:
         raise RulesError(str(exc)) from None
 
 
-def _load_rule(path: Path, data: Any, sources: dict[str, Source]) -> Rule:
+def _load_rule(path: Path, data: Any, trusted: bool, sources: dict[str, Source]) -> Rule:
     label = f"{path}: rule {data.get('id', '?')!r}" if isinstance(data, dict) else str(path)
     try:
-        spec = _FILE.validate_python(data)
+        spec = _trusted(data) if trusted else _file_adapter().validate_python(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{key_path(tuple(e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
