@@ -112,11 +112,22 @@ def test_an_unusable_bundle_is_ignored(
         bundle._entries.cache_clear()
 
 
-def test_callers_get_their_own_copy() -> None:
-    raw = (RULES / "sources.yaml").read_bytes()
-    first = bundle.cached(raw)
-    first.clear()
-    assert bundle.cached(raw)
+def test_no_reader_changes_the_shared_data() -> None:
+    # Every reader of the bundle's data, including the rule examples the tests run,
+    # leaves it as it was decoded.
+    import ftadvisor
+    from ftadvisor._interview import answered_keys
+
+    loaded = rules.load_rules(RULES)
+    memory.presets.__wrapped__()
+    questions.packaged_questions.__wrapped__()
+    for rule in loaded.by_id.values():
+        for example in (*rule.spec.examples.fires, *rule.spec.examples.does_not_fire):
+            data = {"version": 1, "name": "x", **example.profile}
+            result = ftadvisor.assess(ftadvisor.Profile.model_validate(data))
+            assert result.changes is not None and (result.plan is None or result.plan.items)
+            answered_keys(example.profile)
+    assert bundle._entries() == json.loads(bundle.BUNDLE.read_bytes())["entries"]
 
 
 def test_unknown_bytes_miss() -> None:

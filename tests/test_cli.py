@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import ftadvisor._cli as cli
 from ftadvisor._cli import run
 
 from .conftest import EXAMPLES

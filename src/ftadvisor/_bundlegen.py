@@ -35,7 +35,7 @@ def build(files: Iterable[Path]) -> str:
             text = None
         if text is None or json.loads(text) != data:
             raise ValueError(f"{path}: its data does not survive a JSON round trip")
-        entries[fingerprint(raw)] = text
+        entries[fingerprint(raw)] = data
     document = {"format": FORMAT, "entries": dict(sorted(entries.items()))}
     return json.dumps(document, ensure_ascii=False, indent=0) + "\n"
 
