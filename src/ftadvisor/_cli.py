@@ -9,11 +9,10 @@ import contextlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO, cast
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from typer.exceptions import TyperException
@@ -27,13 +26,14 @@ from ._profile import Profile
 from ._render import Report, renderer
 from ._version import __version__
 
-app = typer.Typer(
-    name="ftadvisor",
-    help="Should we finetune? Advice on adapting an LLM to your task, with sources.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+_SETTINGS: dict[str, Any] = {
+    "name": "ftadvisor",
+    "help": "Should we finetune? Advice on adapting an LLM to your task, with sources.",
+    "add_completion": False,
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+}
+app = typer.Typer(**_SETTINGS)
 
 
 class Format(StrEnum):
@@ -483,7 +483,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     try:
-        result = app(args=argv, prog_name="ftadvisor", standalone_mode=False)
+        result = _app_for(sys.argv[1:] if argv is None else argv)(
+            args=argv, prog_name="ftadvisor", standalone_mode=False
+        )
         if result == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a returned 130
             return _interrupted()
         return int(result) if isinstance(result, int) else ExitCode.OK
@@ -519,8 +521,28 @@ def run(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         if os.environ.get("FTADVISOR_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         return ExitCode.INTERNAL_ERROR
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app, with only the command being run when the first argument names one.
+
+    Typer builds the parser of every registered command on each run, about 3 ms of a
+    start-up that CI pays on every commit; the others are only needed for the group's
+    own help and errors, which a first argument that names a command never reaches.
+    """
+    name = argv[0] if argv else None
+    for info in app.registered_commands:
+        callback = info.callback
+        if name is not None and name == (info.name or getattr(callback, "__name__", None)):
+            single = typer.Typer(**_SETTINGS)
+            single.registered_callback = app.registered_callback
+            single.registered_commands = [info]
+            return single
+    return app
 
 
 def _interrupted() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -125,6 +124,8 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
     shown = _show(value)
     plain = document.plain_text.get(path)
     if kind == "extra_forbidden":
+        import difflib  # only for profiles with problems
+
         known = _keys_at(path[:-1])
         close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(known)}"
@@ -141,6 +142,8 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
                 f"`{plain}`, which YAML reads as {_show(value)}, not as a word "
                 f"(to write such a word, quote it: '{plain}')"
             )
+        import difflib
+
         close = difflib.get_close_matches(plain or str(value), words, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"expected one of {choices}, got {shown}{hint}"
