@@ -15,8 +15,9 @@ Timings are medians of repeated runs on this machine; the README records the lat
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -36,22 +37,24 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ftadvisor"]
 
 
-def _median_seconds(command: list[str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _seconds(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
 def cold_start(runs: int) -> dict[str, float]:
     command = [*_cli(), "assess", "--profile", str(EXAMPLE), "--format", "json"]
     baseline = [sys.executable, "-c", BASELINE]
-    _median_seconds(command, 2)  # warm the file cache
-    ours = _median_seconds(command, runs)
-    floor = _median_seconds(baseline, runs)
-    return {"ftadvisor_s": ours, "baseline_s": floor, "ratio": ours / floor}
+    for _ in range(2):  # warm the file cache
+        _seconds(command), _seconds(baseline)
+    # Alternating, so that a change in the machine's load touches both alike.
+    ours, floor = [], []
+    for _ in range(runs):
+        ours.append(_seconds(command))
+        floor.append(_seconds(baseline))
+    mine, base = statistics.median(ours), statistics.median(floor)
+    return {"ftadvisor_s": mine, "baseline_s": base, "ratio": mine / base}
 
 
 def throughput(seconds: float) -> dict[str, float]:
@@ -79,33 +82,63 @@ def _write_batch(directory: Path, n: int) -> None:
         (directory / f"p{i:05d}.yaml").write_text(text, encoding="utf-8")
 
 
-def batch(n: int) -> dict[str, float]:
+# Runs one command and reports its wall time and the largest peak RSS among its
+# processes. A small process of its own, because a child's peak counts the pages it
+# shares with its parent at fork: measured from this one, it would include ours.
+_MEASURE = """
+import resource, subprocess, sys, time
+with open(sys.argv[1], "wb") as out:
+    start = time.perf_counter()
+    code = subprocess.run(sys.argv[2:], stdout=out, stdin=subprocess.DEVNULL).returncode
+    elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(code, elapsed, peak)
+"""
+
+
+def batch(n: int, jobs: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
+        directory = Path(tmp) / "profiles"
+        directory.mkdir()
         _write_batch(directory, n)
         command = [*_cli(), "assess", str(directory), "--format", "json"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True)
-        elapsed = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"batch failed ({result.returncode}): {result.stderr[:500]!r}")
-        objects = result.stdout.count(b'"versions"')
+        if jobs is not None:
+            command += ["--jobs", str(jobs)]
+        output = Path(tmp) / "out.json"
+        measured = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(output), *command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        code, elapsed, peak = measured.stdout.split()
+        if int(code) not in (0, 1):
+            raise SystemExit(f"batch failed ({code}): {measured.stderr[:500]!r}")
+        objects = output.read_bytes().count(b'"versions"')
         assert objects == n, (objects, n)
-    return {"seconds": elapsed, "peak_rss_mb": max(peak, before) / 1024}
+    return {"seconds": float(elapsed), "peak_rss_mb": int(peak) / 1024}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    runs = 5 if args.quick else 15
+    runs = 5 if args.quick else 21
     if (
         shutil.which("ftadvisor") is None
         and not Path(sys.executable).with_name("ftadvisor").exists()
     ):
         print("note: the ftadvisor console script is not installed; timing `python -m ftadvisor`")
+
+    # What `pip install` does: without bytecode (an editable install under
+    # PYTHONDONTWRITEBYTECODE), every start would compile ftadvisor's sources again.
+    import compileall
+
+    import ftadvisor
+
+    compileall.compile_dir(Path(ftadvisor.__file__).parent, quiet=1)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"machine: {cpus} CPUs, Python {sys.version.split()[0]}, {platform.platform()}")
 
     cold = cold_start(runs)
     print(
@@ -122,6 +155,11 @@ def main() -> None:
         f"batch 10,000   {large['seconds']:.2f} s, peak RSS {large['peak_rss_mb']:.0f} MB "
         f"(1,000 profiles: {small['seconds']:.2f} s, {small['peak_rss_mb']:.0f} MB)   "
         "(budget 5 s, flat memory)"
+    )
+    alone = batch(10_000, jobs=0)
+    print(
+        f"  in one process (--jobs 0): {alone['seconds']:.2f} s, "
+        f"peak RSS {alone['peak_rss_mb']:.0f} MB"
     )
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -104,6 +103,8 @@ def _assess_chunk(sources: list[str]) -> list[Item]:
 
 def _quiet_worker() -> None:
     # Ctrl-C reaches the whole process group; the main process alone reports it.
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
