@@ -3,6 +3,7 @@ one process, bounded, and interruptible."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -128,3 +129,27 @@ def test_a_profile_error_survives_pickling() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert copy.problems == error.problems
     assert copy.message == error.message
+
+
+def test_shared_parts_unpickle_in_a_process_that_never_assessed(tmp_path: Path) -> None:
+    # Rungs, findings and reasons made from the packaged rules travel as keys; a process
+    # that has not loaded the rules yet must rebuild the very same parts from them.
+    originals = [assess(load_profile(path)) for path in EXAMPLE_FILES]
+    dumped = tmp_path / "assessments.pickle"
+    dumped.write_bytes(pickle.dumps(originals))
+    assert b"_shared" in dumped.read_bytes()  # the parts went as keys
+    code = (
+        "import json, pickle, sys\n"
+        "from ftadvisor._render import Report\n"
+        "from ftadvisor._render._json import document\n"
+        "items = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "print(json.dumps([document(Report(None, a)) for a in items]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(dumped)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    from ftadvisor._render import Report
+    from ftadvisor._render._json import document
+
+    assert json.loads(result.stdout) == [document(Report(None, a)) for a in originals]

@@ -28,6 +28,7 @@ from ._result import (
     Tally,
     Versions,
     build,
+    share,
 )
 from ._rules import FindingFile, OutcomeFile, RuleSet, RungFile, packaged_rules
 from ._version import __version__
@@ -145,7 +146,19 @@ def _parts(rules: RuleSet) -> _Parts:
     )
     parts = _Parts(tuple(rungs), tuple(findings), versions)
     _PARTS[id(rules)] = (rules, parts)
+    if rules.packaged:
+        for i, by_status in enumerate(parts.rungs):
+            for status, rung in by_status.items():
+                share(rung, ("rung", i, status))
+        for _, finding in parts.findings:
+            share(finding, ("finding", finding.rule))
+        share(versions, ("versions",))
     return parts
+
+
+def share_packaged_parts() -> None:
+    """Make (and register for pickling) the result parts of the packaged rules."""
+    _parts(packaged_rules())
 
 
 def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Intent | None:

@@ -40,8 +40,35 @@ class _Frozen(BaseModel):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A batch's worker processes send results whole; rebuilding them the way `build`
-        # does costs a fraction of pydantic's own unpickling.
+        # does costs a fraction of pydantic's own unpickling, and parts made once from
+        # the packaged rules (rungs, findings, reasons) travel as a key.
+        entry = _SHARED_BY_ID.get(id(self))
+        if entry is not None and entry[0] is self:
+            return _shared, (entry[1],)
         return _rebuild, (type(self), self.__dict__)
+
+
+_FrozenT = typing.TypeVar("_FrozenT", bound=_Frozen)
+_SHARED_BY_ID: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+_SHARED_BY_KEY: dict[tuple[Any, ...], Any] = {}
+
+
+def share(part: _FrozenT, key: tuple[Any, ...]) -> _FrozenT:
+    """Register a result part made once per process from the packaged rules, so that it
+    pickles as `key` and unpickles as this process's own copy of the same part."""
+    _SHARED_BY_ID[id(part)] = (part, key)
+    _SHARED_BY_KEY[key] = part
+    return part
+
+
+def _shared(key: tuple[Any, ...]) -> Any:
+    part = _SHARED_BY_KEY.get(key)
+    if part is None:
+        from ._engine import share_packaged_parts
+
+        share_packaged_parts()
+        part = _SHARED_BY_KEY[key]
+    return part
 
 
 _M = typing.TypeVar("_M", bound=BaseModel)

@@ -9,6 +9,7 @@ load, naming the file and the offending key; nothing about a rule is interpreted
 
 # No `from __future__ import annotations` in the modules that define models: pydantic
 # would evaluate every string annotation when the class is made, at each start-up.
+import dataclasses
 import functools
 import zlib
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from . import _conditions as cond
 from ._bundle import MISS, cached
 from ._errors import ProfileError, RulesError
-from ._result import LADDER, OutcomeId, Reason, RungId, Severity, build
+from ._result import LADDER, OutcomeId, Reason, RungId, Severity, build, share
 from ._yaml import key_path, parse
 
 _ID = r"^(fact|rung|outcome|finding)\.[a-z0-9]+(-[a-z0-9]+)*$"
@@ -162,6 +163,8 @@ class RuleSet:
     sources: dict[str, Source]
     digest: str
     directory: Path
+    packaged: bool = False
+    """The rules shipped with ftadvisor (`packaged_rules`), the same in every process."""
 
     @functools.cached_property
     def by_id(self) -> dict[str, Rule]:
@@ -229,7 +232,11 @@ def rules_directory() -> Path:
 @functools.cache
 def packaged_rules() -> RuleSet:
     """The shipped rules, loaded and compiled once per process."""
-    return load_rules(rules_directory())
+    rules = dataclasses.replace(load_rules(rules_directory()), packaged=True)
+    for rule in rules.by_id.values():
+        for i, reason in enumerate(rule.reasons):
+            share(reason, ("reason", rule.id, i))
+    return rules
 
 
 def load_rules(directory: Path) -> RuleSet:
