@@ -128,8 +128,8 @@ def assess(
             min=0,
             metavar="N",
             help=(
-                "Worker processes that parse a batch's YAML ahead (default: one per spare "
-                "CPU, up to 4, for 256 profiles or more; 0: parse in this process)."
+                "Worker processes that assess a batch (default: one per CPU, up to 8, "
+                "for 256 profiles or more; 0: all in this process). Output is the same."
             ),
         ),
     ] = None,
