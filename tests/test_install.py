@@ -67,10 +67,10 @@ def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path:
     )
     code = (
         "import json, sys, ftadvisor\n"
-        "import ftadvisor._rules as rules\n"
+        "import ftadvisor._bundle as bundle\n"
         "from ftadvisor._rules import rules_directory\n"
         "def refuse(*args): sys.exit(f'parsed {args[1]} as YAML: the bundle missed')\n"
-        "rules.parse = refuse\n"
+        "bundle.parse = refuse\n"
         "result = ftadvisor.assess(ftadvisor.load_profile(sys.argv[1]))\n"
         "print(json.dumps([ftadvisor.__file__, str(rules_directory()), result.next_step.id]))\n"
     )

@@ -19,6 +19,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from ._yaml import parse
+
 BUNDLE = Path(__file__).with_name("_bundle.json")
 FORMAT = 2
 
@@ -41,14 +43,18 @@ def _entries() -> dict[str, Any]:
     return entries if isinstance(entries, dict) else {}
 
 
-MISS: Any = object()
-"""What `cached` returns for bytes the bundle does not know (None is valid YAML data)."""
+_MISS = object()
 
 
-def cached(raw: bytes) -> Any:
-    """The data parsed from these bytes, or `MISS` when the bundle does not know them.
+def parsed(raw: bytes, filename: str) -> tuple[Any, bool]:
+    """The data of a packaged YAML file's bytes, and whether it came from the bundle.
 
-    The data is shared by every caller in the process: read it, copy what you keep,
-    never change it. (Decoding one copy per call would double the bundle's cost.)
+    Data from the bundle is shared by every caller in the process: read it, copy what
+    you keep, never change it (decoding a copy per call would double the bundle's
+    cost). Bytes the bundle does not know go through the YAML parser, whose
+    `ProfileError` names the file and line.
     """
-    return _entries().get(fingerprint(raw), MISS)
+    data = _entries().get(fingerprint(raw), _MISS)
+    if data is not _MISS:
+        return data, True
+    return parse(raw.decode("utf-8"), filename).data, False

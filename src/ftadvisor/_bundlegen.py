@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ._bundle import BUNDLE, FORMAT, fingerprint
 
@@ -25,15 +26,15 @@ def build(files: Iterable[Path]) -> str:
     """The bundle for `files`, as JSON text; deterministic, so a stale one shows in a diff."""
     from ._yaml import parse
 
-    entries: dict[str, str] = {}
+    entries: dict[str, Any] = {}
     for path in files:
         raw = path.read_bytes()
         data = parse(raw.decode("utf-8"), str(path)).data
         try:
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            survives = json.loads(json.dumps(data)) == data
         except (TypeError, ValueError):
-            text = None
-        if text is None or json.loads(text) != data:
+            survives = False
+        if not survives:
             raise ValueError(f"{path}: its data does not survive a JSON round trip")
         entries[fingerprint(raw)] = data
     document = {"format": FORMAT, "entries": dict(sorted(entries.items()))}

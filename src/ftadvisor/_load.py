@@ -21,11 +21,6 @@ class LoadedProfile(NamedTuple):
     source: str
     document: Document
 
-    def line_of(self, dotted_key: str | None) -> int | None:
-        if not dotted_key:
-            return None
-        return self.document.line_of(tuple(dotted_key.split(".")))
-
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Read and validate a profile file.
@@ -37,13 +32,6 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
 
 def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
     name = os.fspath(path)
-    return validate(read_document(name), name)
-
-
-def read_document(path: str | os.PathLike[str]) -> Document:
-    """A profile file's YAML, parsed but not yet validated (the part a batch can run in
-    worker processes: it needs no rules and returns plain data)."""
-    name = os.fspath(path)
     try:
         raw = Path(name).read_bytes()
     except IsADirectoryError:
@@ -52,7 +40,7 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         raise ProfileError([Problem("no such file", name)]) from None
     except OSError as exc:
         raise ProfileError([Problem(f"cannot be read: {exc.strerror or exc}", name)]) from None
-    return parse(decode(raw, name), name)
+    return validate(parse(decode(raw, name), name), name)
 
 
 def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:

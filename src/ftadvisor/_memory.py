@@ -380,15 +380,10 @@ def napkin_gradients_and_states_bytes(
 @functools.cache
 def presets() -> dict[str, Architecture]:
     """Every preset under its alias, its extra aliases and its Hugging Face repo id."""
-    from ._bundle import MISS, cached
+    from ._bundle import parsed
 
-    raw = Path(__file__).with_name("models.yaml").read_bytes()
-    entries = cached(raw)
-    if entries is MISS:
-        import yaml
-
-        # Packaged, trusted data whose shape tests check: libyaml directly, no line map.
-        entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    path = Path(__file__).with_name("models.yaml")
+    entries, _ = parsed(path.read_bytes(), str(path))
     table: dict[str, Architecture] = {}
     for entry in entries:
         names = [entry["alias"], *(entry.get("aliases") or [])]

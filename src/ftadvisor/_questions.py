@@ -21,12 +21,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import _conditions as cond
-from ._bundle import MISS, cached
+from ._bundle import parsed
 from ._decide import decide
 from ._errors import RulesError
 from ._profile import Profile
 from ._rules import Rule, RuleSet, packaged_rules
-from ._yaml import parse
 
 REVIEW_KEYS = ("failures.information", "failures.behavior")
 
@@ -79,10 +78,7 @@ def packaged_questions() -> tuple[Question, ...]:
 
 
 def load_questions(path: Path, rules: RuleSet) -> tuple[Question, ...]:
-    raw = path.read_bytes()
-    data = cached(raw)
-    if data is MISS:
-        data = parse(raw.decode("utf-8"), str(path)).data
+    data, _ = parsed(path.read_bytes(), str(path))
     try:
         specs = _FILE.validate_python(data)
     except ValidationError as exc:

@@ -20,10 +20,10 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from . import _conditions as cond
-from ._bundle import MISS, cached
+from ._bundle import parsed
 from ._errors import ProfileError, RulesError
 from ._result import LADDER, OutcomeId, Reason, RungId, Severity, build, share
-from ._yaml import key_path, parse
+from ._yaml import key_path
 
 _ID = r"^(fact|rung|outcome|finding)\.[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -282,11 +282,8 @@ def _read(path: Path, digest: _Digest) -> tuple[Any, bool]:
     """The file's data, and whether it comes from the bundle (and so is known valid)."""
     raw = path.read_bytes()
     digest.update(path.name.encode() + b"\0" + raw)
-    data = cached(raw)
-    if data is not MISS:
-        return data, True
     try:
-        return parse(raw.decode("utf-8"), str(path)).data, False
+        return parsed(raw, str(path))
     except ProfileError as exc:
         raise RulesError(str(exc)) from None
 
