@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import ftadvisor._files as files
-from ftadvisor._cli import run
-from ftadvisor._errors import UserError
-from ftadvisor._files import write_atomic
+import ftadvisor.files as files
+from ftadvisor.cli.app import run
+from ftadvisor.errors import UserError
+from ftadvisor.files import write_atomic
 
 from .conftest import EXAMPLES
 
@@ -65,18 +65,35 @@ def test_report_output_survives_a_failing_renderer(
         out.write('{"half": ')
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr("ftadvisor._cli.renderer", lambda name: broken)
+    monkeypatch.setattr("ftadvisor.cli.app.renderer", lambda name: broken)
     code = run(["assess", str(EXAMPLES / "faq-bot.yaml"), "-f", "json", "--output", str(target)])
     assert code == 3
     assert target.read_text() == "previous report\n"
     assert "renderer crashed" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["_cli", "_interview", "_starter"])
-def test_writers_use_the_atomic_writer(module: str) -> None:
-    source = (Path(files.__file__).parent / f"{module}.py").read_text()
-    assert "write_atomic" in source
-    assert "write_text(" not in source and "open(" not in source.replace("os.open(", "")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["assess", "--profile", str(EXAMPLES / "faq-bot.yaml"), "--output", "{target}"],
+        ["init", "{target}", "--force"],
+    ],
+    ids=["assess-output", "init"],
+)
+def test_commands_that_write_leave_the_old_file_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    target = tmp_path / "out.yaml"
+    target.write_text("previous\n")
+
+    def interrupt(self: Path, other: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "replace", interrupt)
+    code = run([a.replace("{target}", str(target)) for a in argv])
+    assert code == 130
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml"]
 
 
 def test_no_temporary_file_outlives_an_interrupt_during_init(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import ftadvisor._batch as batch
+import ftadvisor.advice.batch as batch
 from ftadvisor import ProfileError, assess, load_profile
-from ftadvisor._errors import Problem
+from ftadvisor.errors import Problem
 
 from .conftest import EXAMPLES
 
@@ -140,8 +140,8 @@ def test_shared_parts_unpickle_in_a_process_that_never_assessed(tmp_path: Path) 
     assert b"_shared" in dumped.read_bytes()  # the parts went as keys
     code = (
         "import json, pickle, sys\n"
-        "from ftadvisor._render import Report\n"
-        "from ftadvisor._render._json import document\n"
+        "from ftadvisor.render import Report\n"
+        "from ftadvisor.render.json import document\n"
         "items = pickle.loads(open(sys.argv[1], 'rb').read())\n"
         "print(json.dumps([document(Report(None, a)) for a in items]))\n"
     )
@@ -149,7 +149,7 @@ def test_shared_parts_unpickle_in_a_process_that_never_assessed(tmp_path: Path) 
         [sys.executable, "-c", code, str(dumped)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    from ftadvisor._render import Report
-    from ftadvisor._render._json import document
+    from ftadvisor.render import Report
+    from ftadvisor.render.json import document
 
     assert json.loads(result.stdout) == [document(Report(None, a)) for a in originals]

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-import ftadvisor._bundle as bundle
-import ftadvisor._memory as memory
-import ftadvisor._questions as questions
-import ftadvisor._rules as rules
-from ftadvisor._bundlegen import build, packaged_files
+import ftadvisor.bundle as bundle
+import ftadvisor.interview.questions as questions
+import ftadvisor.plan.memory as memory
+import ftadvisor.rules.loader as rules
+from ftadvisor.bundle.__main__ import build, packaged_files
 
 from .conftest import RULES
 
@@ -24,7 +24,7 @@ def _no_yaml(*args: Any) -> Any:
 
 def test_committed_bundle_is_up_to_date() -> None:
     assert bundle.BUNDLE.read_text(encoding="utf-8") == build(packaged_files()), (
-        "the packaged YAML changed: run `python -m ftadvisor._bundlegen`"
+        "the packaged YAML changed: run `python -m ftadvisor.bundle.__main__`"
     )
 
 
@@ -106,7 +106,7 @@ def test_no_reader_changes_the_shared_data() -> None:
     # Every reader of the bundle's data, including the rule examples the tests run,
     # leaves it as it was decoded.
     import ftadvisor
-    from ftadvisor._interview import answered_keys
+    from ftadvisor.interview.session import answered_keys
 
     loaded = rules.load_rules(RULES)
     memory.presets.__wrapped__()

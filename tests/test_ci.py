@@ -19,10 +19,10 @@ import jsonschema
 import pytest
 import yaml
 
-from ftadvisor._cli import run
-from ftadvisor._render._github import command, escape_data, escape_property
-from ftadvisor._rules import packaged_rules
-from ftadvisor._schema import schema_text
+from ftadvisor.cli.app import run
+from ftadvisor.profile.schema import schema_text
+from ftadvisor.render.github import command, escape_data, escape_property
+from ftadvisor.rules.loader import packaged_rules
 
 from .conftest import EXAMPLES, ROOT
 from .contract import check_contract
@@ -179,8 +179,8 @@ def test_markdown_batch_has_a_portfolio_and_details(capsys, invalid: Path) -> No
 
 def test_markdown_stays_under_the_step_summary_limit() -> None:
     from ftadvisor import assess, load_profile
-    from ftadvisor._render import Report
-    from ftadvisor._render._markdown import STEP_SUMMARY_LIMIT, render
+    from ftadvisor.render import Report
+    from ftadvisor.render.markdown import STEP_SUMMARY_LIMIT, render
 
     report = Report(str(AGREES), assess(load_profile(AGREES)))
     out = io.StringIO()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import ftadvisor._cli as cli
-from ftadvisor._cli import run
+import ftadvisor.cli.app as cli
+from ftadvisor.cli.app import run
 
 from .conftest import EXAMPLES
 
@@ -130,7 +130,7 @@ def test_a_bug_exits_3_without_a_traceback(
     def broken(profile: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ftadvisor._batch.assess", broken)
+    monkeypatch.setattr("ftadvisor.advice.batch.assess", broken)
     monkeypatch.delenv("FTADVISOR_DEBUG", raising=False)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
     assert code == 3
@@ -147,7 +147,7 @@ def test_interrupt_exits_130(
     def interrupted(profile: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ftadvisor._batch.assess", interrupted)
+    monkeypatch.setattr("ftadvisor.advice.batch.assess", interrupted)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
     assert code == 130 and "interrupted" in err
 

@@ -248,8 +248,8 @@ profiles = profile_data.map(Profile.model_validate)
 @settings(max_examples=300, deadline=None)
 @given(profiles)
 def test_roadmap_agrees_with_the_next_step(profile: Profile) -> None:
-    from ftadvisor._render import Report
-    from ftadvisor._render._json import document
+    from ftadvisor.render import Report
+    from ftadvisor.render.json import document
 
     from .contract import check_contract
 

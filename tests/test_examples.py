@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ftadvisor import assess, load_profile
-from ftadvisor._cli import run
+from ftadvisor.cli.app import run
 
 from .conftest import EXAMPLES
 from .contract import STEPS, check_contract

@@ -41,9 +41,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_every_rule_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in RULES.rglob("*.yaml"):
-        assert f"ftadvisor/rules/{path.relative_to(RULES).as_posix()}" in names
+        assert f"ftadvisor/rules/data/{path.relative_to(RULES).as_posix()}" in names
     assert "ftadvisor/py.typed" in names
-    assert "ftadvisor/_bundle.json" in names
+    assert "ftadvisor/bundle/bundle.json" in names
 
 
 def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path: Path) -> None:
@@ -67,8 +67,8 @@ def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path:
     )
     code = (
         "import json, sys, ftadvisor\n"
-        "import ftadvisor._bundle as bundle\n"
-        "from ftadvisor._rules import rules_directory\n"
+        "import ftadvisor.bundle as bundle\n"
+        "from ftadvisor.rules.loader import rules_directory\n"
         "def refuse(*args): sys.exit(f'parsed {args[1]} as YAML: the bundle missed')\n"
         "bundle.parse = refuse\n"
         "result = ftadvisor.assess(ftadvisor.load_profile(sys.argv[1]))\n"
@@ -88,5 +88,5 @@ def test_installed_package_finds_its_rules_from_elsewhere(wheel: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     module, rules, step = json.loads(result.stdout)
     assert Path(module).is_relative_to(target)
-    assert Path(rules) == target / "ftadvisor" / "rules"
+    assert Path(rules) == target / "ftadvisor" / "rules" / "data"
     assert step == "rag_term"

@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 
 from ftadvisor import assess, load_profile
-from ftadvisor._errors import ExitCode
-from ftadvisor._interview import Interrupted, Prompter, guarded, interview, save, session
-from ftadvisor._questions import packaged_questions
+from ftadvisor.errors import ExitCode
+from ftadvisor.interview.questions import packaged_questions
+from ftadvisor.interview.session import Interrupted, Prompter, guarded, interview, save, session
 
 # Builders for scripted answers, so a script reads like the conversation it is.
 EVAL_READY = ["y", "y"]
@@ -181,8 +181,8 @@ def test_question_mark_shows_why_with_a_source() -> None:
 
 
 def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> None:
-    from ftadvisor._interview import answered_keys
-    from ftadvisor._load import read_profile
+    from ftadvisor.interview.session import answered_keys
+    from ftadvisor.profile.load import read_profile
 
     path = profile_file(
         "version: 1\nname: partial\nevaluation: {criteria_defined: true, pipeline: true}\n"

@@ -18,9 +18,9 @@ import pytest
 from pydantic import ValidationError
 
 from ftadvisor import Profile, ProfileError, load_profile
-from ftadvisor._errors import Problem
-from ftadvisor._load import parse_profile
-from ftadvisor._profile import Evaluation, Hardware, Needs, Prompting, Resources
+from ftadvisor.errors import Problem
+from ftadvisor.profile.load import parse_profile
+from ftadvisor.profile.model import Evaluation, Hardware, Needs, Prompting, Resources
 
 MIB = 1_048_576
 

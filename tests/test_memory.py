@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ftadvisor._cli import run
-from ftadvisor._memory import (
+from ftadvisor.cli.app import run
+from ftadvisor.plan.memory import (
     GB,
     GIB,
     METHODS,

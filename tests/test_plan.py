@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ftadvisor import Profile, assess, load_profile
-from ftadvisor._cli import run
-from ftadvisor._memory import Settings, estimate, preset
+from ftadvisor.cli.app import run
+from ftadvisor.plan.memory import Settings, estimate, preset
 
 from .conftest import EVAL, EXAMPLES, READY
 
@@ -154,7 +154,7 @@ def test_several_tasks_get_the_multi_task_route() -> None:
 
 
 def test_learning_rates_read_as_powers_of_ten() -> None:
-    from ftadvisor._plan import sci
+    from ftadvisor.plan.plan import sci
 
     assert (sci(2e-4), sci(1e-5), sci(3e-3)) == ("2e-4", "1e-5", "3e-3")
     plan = assess(finetune_profile()).plan

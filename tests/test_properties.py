@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftadvisor import Profile, ProfileError, assess
-from ftadvisor import _conditions as cond
-from ftadvisor._decide import decide, step_only
-from ftadvisor._dump import dump_profile
-from ftadvisor._load import parse_profile
-from ftadvisor._render import FORMATS, Report, renderer
-from ftadvisor._rules import packaged_rules
+from ftadvisor.advice.decide import decide, step_only
+from ftadvisor.profile.dump import dump_profile
+from ftadvisor.profile.load import parse_profile
+from ftadvisor.render import FORMATS, Report, renderer
+from ftadvisor.rules import conditions as cond
+from ftadvisor.rules.loader import packaged_rules
 
 from .conftest import EXAMPLES
 from .contract import RUNGS, check_contract

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from ftadvisor import Profile, assess
-from ftadvisor._conditions import FACT_PREFIX
-from ftadvisor._engine import decide
-from ftadvisor._errors import RulesError
-from ftadvisor._rules import load_rules, packaged_rules
+from ftadvisor.advice.engine import decide
+from ftadvisor.errors import RulesError
+from ftadvisor.rules.conditions import FACT_PREFIX
+from ftadvisor.rules.loader import load_rules, packaged_rules
 
 from .conftest import RULES
 
@@ -189,7 +189,7 @@ def test_duplicate_yaml_keys_in_a_rule_are_refused(rules_copy: Path) -> None:
 
 def test_rules_from_another_directory_can_be_evaluated(rules_copy: Path) -> None:
     """Embedding tools can load their own copy; a changed threshold changes the advice."""
-    from ftadvisor._engine import evaluate
+    from ftadvisor.advice.engine import evaluate
 
     def lower_floor(data: dict[str, Any]) -> None:
         data["when"]["value"] = 100
@@ -219,11 +219,11 @@ def test_rules_from_another_directory_can_be_evaluated(rules_copy: Path) -> None
 
 
 def test_rules_reference_is_current() -> None:
-    from ftadvisor._docs import reference
+    from ftadvisor.rules.docs import reference
 
     from .conftest import ROOT
 
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == reference(packaged_rules()), (
-        "docs/rules.md is stale: run `python -m ftadvisor._docs > docs/rules.md`"
+        "docs/rules.md is stale: run `python -m ftadvisor.rules.docs > docs/rules.md`"
     )

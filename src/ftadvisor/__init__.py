@@ -8,12 +8,12 @@ Importing this package loads pydantic and PyYAML only; the CLI's typer and rich 
 out of library users' processes.
 """
 
-from ._engine import assess
-from ._errors import ProfileError, UserError
-from ._load import load_profile
-from ._profile import Profile
-from ._result import Assessment
-from ._version import __version__
+from ftadvisor._version import __version__
+from ftadvisor.advice.engine import assess
+from ftadvisor.advice.results import Assessment
+from ftadvisor.errors import ProfileError, UserError
+from ftadvisor.profile.load import load_profile
+from ftadvisor.profile.model import Profile
 
 __all__ = [
     "Assessment",

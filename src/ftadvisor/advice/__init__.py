@@ -1,0 +1,1 @@
+"""From a profile to advice: decide, explain, what-if, gates, and the pipeline that runs them."""

@@ -1,0 +1,1 @@
+"""The `ftadvisor` command: argument parsing only; everything else is the library's."""

@@ -1,0 +1,550 @@
+"""The `ftadvisor` command: parse arguments, delegate to the library, map errors.
+
+Commands only parse and delegate; the single handler in `main` turns every
+`UserError` into a message on stderr and its exit code, and anything else into
+exit 3 (a bug), never a traceback unless FTADVISOR_DEBUG is set.
+"""
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TextIO, cast
+
+import typer
+from typer.exceptions import TyperException
+
+from ftadvisor._version import __version__
+from ftadvisor.advice.batch import assessed
+from ftadvisor.advice.engine import assess as assess_profile
+from ftadvisor.errors import ExitCode, Problem, UserError
+from ftadvisor.files import write_atomic
+from ftadvisor.profile.load import read_profile
+from ftadvisor.profile.model import Profile
+from ftadvisor.render import Report, renderer
+
+_SETTINGS: dict[str, Any] = {
+    "name": "ftadvisor",
+    "help": "Should we finetune? Advice on adapting an LLM to your task, with sources.",
+    "add_completion": False,
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+}
+app = typer.Typer(**_SETTINGS)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
+
+
+class Gate(StrEnum):
+    premature = "premature"
+    error = "error"
+    warning = "warning"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ftadvisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = None,
+) -> None:
+    """Should we finetune? Advice on adapting an LLM to your task, with sources."""
+
+
+@app.command()
+def assess(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[PROFILE]...", help="Profiles or directories, like --profile."),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="FILE",
+            help="Profile YAML, or a directory of them (repeatable); '-' reads standard input.",
+        ),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = (
+        Format.text
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report here (atomically)."),
+    ] = None,
+    fail_on: Annotated[
+        list[Gate] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when the intent is premature, or on findings of this severity or worse.",
+        ),
+    ] = None,
+    soft_fail: Annotated[
+        bool, typer.Option("--soft-fail", help="Report failed gates but never exit 1.")
+    ] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="Ask on the terminal for what the profile leaves out."
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Ask every question, even those that cannot change the advice."
+        ),
+    ] = False,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never ask questions, even on a terminal.")
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            metavar="N",
+            help=(
+                "Worker processes that assess a batch (default: one per CPU, up to 8, "
+                "for 256 profiles or more; 0: all in this process). Output is the same."
+            ),
+        ),
+    ] = None,
+) -> int:
+    """Recommend the next step for a project: from profiles, or by asking on a terminal."""
+    sources = [*(profile or []), *(paths or [])]
+    gates = frozenset(g.value for g in fail_on or ())
+    render = renderer(output_format.value)
+    if sources and not interactive:
+        if save is not None:
+            raise UserError("--save applies to interactive sessions (add --interactive)")
+        files, batch = _expand(sources)
+        outcome = _Outcome(gates, soft_fail)
+        _emit(lambda out: render(outcome.reports(files, jobs), out, batch=batch), output)
+        return outcome.exit_code
+    if len(sources) > 1:
+        raise UserError("--interactive takes at most one profile")
+    if no_input or sources == ["-"] or not stdin_is_terminal():
+        raise UserError(
+            "no profile given, and no terminal to ask questions on: pass --profile FILE "
+            "(or --profile - to read standard input)"
+            if not sources
+            else "--interactive needs a terminal on standard input and output (and no --no-input)"
+        )
+    from rich.console import Console
+
+    from ftadvisor.interview.session import Prompter, answered_keys, session
+
+    loaded = read_profile(Path(sources[0])) if sources else None
+    answers = answered_keys(loaded.document.data) if loaded else {}
+    outcome = _Outcome(gates, soft_fail)
+
+    def show(p: Profile) -> None:
+        report = outcome.judge(Report(None, assess_profile(p)))
+        _emit(lambda out: render([report], out, batch=False), output)
+
+    session(Prompter(Console(highlight=False)), answers, full=full, save_to=save, show=show)
+    return outcome.exit_code
+
+
+def _expand(sources: list[str]) -> tuple[list[str], bool]:
+    """Files to assess, and whether this is a batch (several, or a directory)."""
+    files: list[str] = []
+    batch = len(sources) > 1
+    for source in sources:
+        path = Path(source)
+        if source != "-" and path.is_dir():
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
+            if not found:
+                raise UserError(f"{source}: no profiles (*.yaml, *.yml) in this directory")
+            files.extend(str(p) for p in found)
+            batch = True
+        else:
+            files.append(source)
+    if files.count("-") > 1:
+        raise UserError("standard input ('-') can be read only once")
+    return files, batch
+
+
+def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
+    if output is None:
+        write(sys.stdout)
+        return
+    buffer = io.StringIO()
+    write(buffer)
+    write_atomic(output, buffer.getvalue())
+
+
+class _Outcome:
+    """Assesses profiles one at a time and keeps the worst exit status (2 > 1 > 0)."""
+
+    def __init__(self, gates: frozenset[str], soft_fail: bool) -> None:
+        self.gates = gates
+        self.soft_fail = soft_fail
+        self.exit_code = ExitCode.OK
+
+    def _worst(self, code: ExitCode) -> None:
+        self.exit_code = max(self.exit_code, code)
+
+    def reports(self, files: list[str], jobs: int | None = None) -> Iterator[Report]:
+        for item in assessed(files, jobs):
+            if item.error is not None:
+                print(item.error.message, file=sys.stderr)
+                self._worst(ExitCode.BAD_INPUT)
+                yield Report(item.source, problems=item.error.problems)
+                continue
+            assert item.assessment is not None
+            report = Report(item.name, item.assessment, item.document)
+            if "premature" in self.gates and item.assessment.intent is None:
+                problem = Problem(
+                    "--fail-on premature needs the profile to say what the team plans next: "
+                    "add `intent: <next-step id>` (e.g. intent: finetune)",
+                    item.name,
+                    report.line_of("name"),
+                    "intent",
+                )
+                print(problem, file=sys.stderr)
+                self._worst(ExitCode.BAD_INPUT)
+                yield Report(item.name, problems=(problem,))
+                continue
+            yield self.judge(report)
+
+    def judge(self, report: Report) -> Report:
+        """Apply the requested gates; failures go to stderr and into the report."""
+        a = report.assessment
+        assert a is not None
+        failed = []
+        if "premature" in self.gates and a.intent is not None and a.intent.premature:
+            failed.append(f"premature intent: {a.intent.message}")
+        for level, severities in (("error", ("error",)), ("warning", ("error", "warning"))):
+            hits = [f.rule for f in a.findings if f.severity in severities]
+            if level in self.gates and hits:
+                failed.append(f"{len(hits)} finding(s) at {level} or worse: {', '.join(hits)}")
+        where = f"{report.source}: " if report.source else ""
+        for message in failed:
+            note = " (--soft-fail: not failing)" if self.soft_fail else ""
+            print(f"ftadvisor: {where}gate failed: {message}{note}", file=sys.stderr)
+        if failed and not self.soft_fail:
+            self._worst(ExitCode.GATE_FAILED)
+        return report._replace(gate_failures=tuple(failed))
+
+
+class MemoryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def memory(
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="A preset alias or Hugging Face repo id (see --list)."),
+    ] = None,
+    params: Annotated[
+        float | None, typer.Option("--params", help="Billions of parameters (Llama-shaped).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A Hugging Face config.json.")
+    ] = None,
+    hidden_size: Annotated[int | None, typer.Option("--hidden-size")] = None,
+    num_hidden_layers: Annotated[int | None, typer.Option("--num-hidden-layers")] = None,
+    intermediate_size: Annotated[int | None, typer.Option("--intermediate-size")] = None,
+    num_attention_heads: Annotated[int | None, typer.Option("--num-attention-heads")] = None,
+    num_key_value_heads: Annotated[int | None, typer.Option("--num-key-value-heads")] = None,
+    vocab_size: Annotated[int | None, typer.Option("--vocab-size")] = None,
+    tie_word_embeddings: Annotated[bool, typer.Option("--tie-word-embeddings")] = False,
+    method: Annotated[
+        str,
+        typer.Option("--method", help="inference, full, partial, lora, qlora or prompt-tuning."),
+    ] = "lora",
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision",
+            help="fp32, fp16, bf16, mixed-fp16, mixed-bf16 (int8, int4 for inference).",
+        ),
+    ] = "mixed-bf16",
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="adam, adamw, adam8bit, momentum or sgd.")
+    ] = "adamw",
+    batch: Annotated[int, typer.Option("--batch", help="Micro-batch per GPU.")] = 1,
+    seq_len: Annotated[int, typer.Option("--seq-len")] = 1024,
+    rank: Annotated[int, typer.Option("--rank", help="LoRA rank.")] = 16,
+    targets: Annotated[
+        str, typer.Option("--targets", help="LoRA targets, from q,k,v,o,gate,up,down.")
+    ] = "q,k,v,o",
+    gradient_checkpointing: Annotated[
+        bool, typer.Option("--gradient-checkpointing/--no-gradient-checkpointing")
+    ] = True,
+    attention: Annotated[str, typer.Option("--attention", help="eager, sdpa or flash.")] = "sdpa",
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs sharing gradients and states.")] = 1,
+    gpu_memory: Annotated[
+        float | None, typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU.")
+    ] = None,
+    top_layers: Annotated[int, typer.Option("--top-layers", help="For partial.")] = 2,
+    virtual_tokens: Annotated[
+        int, typer.Option("--virtual-tokens", help="For prompt-tuning.")
+    ] = 20,
+    output_format: Annotated[MemoryFormat, typer.Option("--format", "-f")] = MemoryFormat.text,
+    list_models: Annotated[bool, typer.Option("--list", help="List the model presets.")] = False,
+) -> None:
+    """Estimate GPU memory for inference or finetuning, by component."""
+    from ftadvisor.plan import memory as mem
+
+    if list_models:
+        for arch in sorted(
+            {a.name: a for a in mem.presets().values()}.values(), key=lambda a: a.params
+        ):
+            typer.echo(f"{arch.name:<16} {arch.params / 1e9:7.2f}B  {arch.source}")
+        return
+    custom = [hidden_size, num_hidden_layers, intermediate_size, num_attention_heads, vocab_size]
+    chosen = sum(x is not None for x in (model, params, config)) + any(
+        v is not None for v in custom
+    )
+    if chosen != 1:
+        raise UserError(
+            "give exactly one of --model, --params, --config, or a custom "
+            "architecture (--hidden-size, --num-hidden-layers, --intermediate-size, "
+            "--num-attention-heads, --vocab-size)"
+        )
+    if model is not None:
+        arch = mem.preset(model)
+    elif params is not None:
+        if params <= 0:
+            raise UserError("--params must be a positive number of billions")
+        arch = mem.from_params(params)
+    elif config is not None:
+        import json
+
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{config}: cannot read a JSON config: {exc}") from None
+        arch = mem.from_hf_config(data, str(config))
+    else:
+        if any(v is None for v in custom):
+            raise UserError(
+                "a custom architecture needs --hidden-size, --num-hidden-layers, "
+                "--intermediate-size, --num-attention-heads and --vocab-size"
+            )
+        arch = mem.from_hf_config(
+            {
+                "hidden_size": hidden_size,
+                "num_hidden_layers": num_hidden_layers,
+                "intermediate_size": intermediate_size,
+                "num_attention_heads": num_attention_heads,
+                "num_key_value_heads": num_key_value_heads,
+                "vocab_size": vocab_size,
+                "tie_word_embeddings": tie_word_embeddings,
+            },
+            "custom",
+        )
+    choices = {
+        "method": (method, mem.METHODS),
+        "precision": (
+            precision,
+            ("fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"),
+        ),
+        "optimizer": (optimizer, ("adam", "adamw", "adam8bit", "momentum", "sgd")),
+        "attention": (attention, ("eager", "sdpa", "flash")),
+    }
+    for flag, (given, allowed) in choices.items():
+        if given not in allowed:
+            raise UserError(f"--{flag} {given!r}: expected one of {', '.join(allowed)}")
+    if precision in ("int8", "int4") and method != "inference":
+        raise UserError(f"--precision {precision} is for inference; train with qlora instead")
+    target_list = tuple(t.strip() for t in targets.split(",") if t.strip())
+    unknown = [t for t in target_list if t not in mem.TARGETS]
+    if unknown or not target_list:
+        raise UserError(
+            f"--targets: unknown {', '.join(unknown) or '(none)'}; expected a "
+            f"comma-separated subset of {','.join(mem.TARGETS)}"
+        )
+    settings = mem.Settings(
+        method=cast("mem.Method", method),
+        precision=cast("mem.Precision", precision),
+        optimizer=cast("mem.Optimizer", optimizer),
+        batch=batch,
+        seq_len=seq_len,
+        rank=rank,
+        targets=target_list,
+        gradient_checkpointing=gradient_checkpointing,
+        attention=cast("mem.Attention", attention),
+        gpus=gpus,
+        top_layers=top_layers,
+        virtual_tokens=virtual_tokens,
+    )
+    doc = mem.report(mem.estimate(arch, settings), gpu_memory)
+    if output_format is MemoryFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        from ftadvisor.render.memory import render as render_memory
+
+        render_memory(doc, sys.stdout)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the rules with their stable ids and one-line summaries."""
+    from ftadvisor.rules.loader import packaged_rules
+
+    rules = packaged_rules()
+    for rule in (*rules.rungs, *rules.outcomes, *rules.facts, *rules.findings):
+        spec = rule.spec
+        typer.echo(f"{spec.id:<44} {spec.kind:<8} {spec.summary}")
+
+
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id.")]) -> None:
+    """Show a rule: its condition, thresholds, rationale with sources, and examples."""
+    from ftadvisor.rules.docs import explain_rule
+
+    typer.echo(explain_rule(rule_id))
+
+
+@app.command()
+def schema() -> None:
+    """Print the profile's JSON Schema (draft-07, for editors and validators)."""
+    from ftadvisor.profile.schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter profile.")] = Path(
+        "ftadvisor.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter profile, and its schema beside it for editors."""
+    from ftadvisor.profile.starter import write_starter
+
+    for written in write_starter(path, force=force):
+        typer.echo(f"wrote {written}")
+
+
+def stdin_is_terminal() -> bool:
+    """Questions need a person: both ends of the session must be a terminal."""
+    try:
+        return os.isatty(0) and os.isatty(1)
+    except OSError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The process entry point (`ftadvisor`, `python -m ftadvisor`); in-process callers
+    use `run`, which returns the exit code instead of ending the process.
+
+    Once the output is flushed nothing is left to do, so the process ends with
+    `os._exit` rather than `sys.exit`: tearing down the interpreter's modules and
+    objects costs more than the whole assessment (about 25 ms of a 250 ms run), and
+    nothing of ours needs it, since every file we write is closed or renamed by then.
+    """
+    code = run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # the reader went away (`ftadvisor … | head`), as in `run`
+    except (OSError, ValueError) as exc:
+        print(f"ftadvisor: cannot write the output: {exc}", file=sys.stderr)
+        code = max(code, ExitCode.BAD_INPUT)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        result = _app_for(sys.argv[1:] if argv is None else argv)(
+            args=argv, prog_name="ftadvisor", standalone_mode=False
+        )
+        if result == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a returned 130
+            return _interrupted()
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return _interrupted()
+    except TyperException as exc:  # usage errors: unknown option, bad choice, …
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"ftadvisor: {exc.format_message()}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        return _interrupted()
+    except UserError as exc:
+        print(
+            f"ftadvisor: {exc.message}" if "\n" not in exc.message else exc.message, file=sys.stderr
+        )
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`ftadvisor … | head`): not an error of ours or theirs.
+        sys.stderr.close()
+        return ExitCode.OK
+    except OSError as exc:  # standard output itself failed: a full disk, a closed file
+        print(f"ftadvisor: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except Exception as exc:
+        print(
+            f"ftadvisor: internal error (a bug in ftadvisor, please report it): "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        if os.environ.get("FTADVISOR_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return ExitCode.INTERNAL_ERROR
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app, with only the command being run when the first argument names one.
+
+    Typer builds the parser of every registered command on each run, about 3 ms of a
+    start-up that CI pays on every commit; the others are only needed for the group's
+    own help and errors, which a first argument that names a command never reaches.
+    """
+    name = argv[0] if argv else None
+    for info in app.registered_commands:
+        callback = info.callback
+        if name is not None and name == (info.name or getattr(callback, "__name__", None)):
+            single = typer.Typer(**_SETTINGS)
+            single.registered_callback = app.registered_callback
+            single.registered_commands = [info]
+            return single
+    return app
+
+
+def _interrupted() -> int:
+    print("ftadvisor: interrupted", file=sys.stderr)
+    return ExitCode.INTERRUPTED

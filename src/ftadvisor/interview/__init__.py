@@ -1,0 +1,1 @@
+"""The questionnaire: questions as data, and the terminal session that asks them."""

@@ -1,0 +1,388 @@
+"""The interactive session: ask what matters, review failures, save the answers.
+
+All terminal I/O goes through a `Prompter`, so tests drive complete sessions with
+scripted lines and the real program differs only in where lines come from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from ftadvisor.advice.decide import decide, failure_mode
+from ftadvisor.errors import ExitCode, UserError
+from ftadvisor.files import write_atomic
+from ftadvisor.interview.questions import (
+    Question,
+    next_question,
+    packaged_questions,
+    profile_data,
+)
+from ftadvisor.profile.dump import dump_profile
+from ftadvisor.profile.model import Profile
+from ftadvisor.rules.loader import RuleSet, packaged_rules
+
+
+class Interrupted(UserError):
+    """Ctrl-C or end of input during a session; the answers so far were saved."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+@dataclass
+class Prompter:
+    """Where questions are shown and answers read from."""
+
+    console: Console
+    stream: TextIO | None = None
+    """Lines to read instead of the terminal (tests); None reads the terminal."""
+
+    def read(self, prompt: Text) -> str:
+        if self.stream is None:
+            return self.console.input(prompt)
+        self.console.print(prompt, end="")
+        line = self.stream.readline()
+        if not line:
+            raise EOFError
+        self.console.print(line.rstrip("\n"), style="dim")
+        return line.rstrip("\n")
+
+    def say(self, *parts: Any, style: str | None = None) -> None:
+        self.console.print(*parts, style=style, highlight=False)
+
+
+_YES = {"y", "yes", "true", "1"}
+_NO = {"n", "no", "false", "0"}
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _parse(question: Question, raw: str) -> Any:
+    field = question.field
+    assert field is not None
+    text = raw.strip()
+    if field.kind == "bool":
+        if text.lower() in _YES:
+            return True
+        if text.lower() in _NO:
+            return False
+        raise _Invalid("answer y or n")
+    if field.kind == "enum":
+        matches = [c for c in field.choices if c.startswith(text.lower())]
+        if text.isdigit() and 1 <= int(text) <= len(field.choices):
+            return field.choices[int(text) - 1]
+        if text.lower() in field.choices:
+            return text.lower()
+        if len(matches) == 1:
+            return matches[0]
+        raise _Invalid(f"choose one of: {', '.join(field.choices)}")
+    if field.kind == "number":
+        try:
+            value = int(text) if field.integer else float(text)
+        except ValueError:
+            raise _Invalid("enter a whole number" if field.integer else "enter a number") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Invalid("enter a finite number")
+        if field.integer and value < 0:
+            raise _Invalid("enter a number of 0 or more")
+        return value
+    if not text:
+        raise _Invalid("this one needs an answer")
+    return text
+
+
+def _choices_hint(question: Question, default: Any) -> str:
+    field = question.field
+    assert field is not None
+    if field.kind == "bool":
+        return "[Y/n]" if default is True else "[y/N]" if default is False else "[y/n]"
+    if field.kind == "enum":
+        return "[" + "/".join(c.upper() if c == default else c for c in field.choices) + "]"
+    if default is not None:
+        return f"[{default}]"
+    return ""
+
+
+def _default(question: Question) -> Any:
+    if question.field is None or question.spec.optional:
+        return None
+    section, _, leaf = question.key.rpartition(".")
+    model: Any = Profile
+    if section:
+        model = Profile.model_fields[section].annotation
+        model = next(a for a in getattr(model, "__args__", (model,)) if a is not type(None))
+    info = model.model_fields[leaf]
+    return None if info.is_required() else info.default
+
+
+def _help(prompter: Prompter, text: str, cite: str | None) -> None:
+    why = Text.assemble(("  why: ", "bold"), " ".join(text.split()))
+    if cite:
+        why.append(f"  [{cite}]", style="dim italic")
+    prompter.say(why)
+
+
+def ask(prompter: Prompter, question: Question) -> Any:
+    """Ask until the answer parses; `?` shows why the question is asked."""
+    default = _default(question)
+    hint = _choices_hint(question, default)
+    prompt = Text.assemble(
+        ("? ", "cyan bold"), question.spec.text, " ", (hint, "dim"), (" " if hint else "")
+    )
+    while True:
+        raw = prompter.read(prompt)
+        if raw.strip() == "?":
+            _help(prompter, question.spec.help, question.cite)
+            continue
+        if not raw.strip():
+            if question.spec.optional:
+                return None
+            if default is not None:
+                return default
+        try:
+            return _parse(question, raw)
+        except _Invalid as exc:
+            prompter.say(f"  {exc} (or ? for why this is asked)", style="yellow")
+
+
+def _yes_no(
+    prompter: Prompter, text: str, help_text: str, cite: str | None, default: bool | None = None
+) -> bool:
+    hint = "[Y/n]" if default is True else "[y/N]" if default is False else "[y/n]"
+    prompt = Text.assemble(("  ? ", "cyan bold"), text, " ", (hint, "dim"), " ")
+    while True:
+        raw = prompter.read(prompt).strip().lower()
+        if raw == "?":
+            _help(prompter, help_text, cite)
+        elif raw in _YES:
+            return True
+        elif raw in _NO:
+            return False
+        elif not raw and default is not None:
+            return default
+        else:
+            prompter.say("  answer y or n (or ? for why this is asked)", style="yellow")
+
+
+def _count(prompter: Prompter, text: str) -> int:
+    prompt = Text.assemble(("  ? ", "cyan bold"), text, " ")
+    while True:
+        raw = prompter.read(prompt).strip()
+        if raw.isdigit():
+            return int(raw)
+        prompter.say("  enter a whole number of 0 or more", style="yellow")
+
+
+def _tally_line(rules: RuleSet, information: int, behavior: int) -> Text:
+    total = information + behavior
+    profile = Profile.model_validate(
+        {
+            "version": 1,
+            "name": "tally",
+            "failures": {"information": information, "behavior": behavior},
+        }
+    )
+    mode = failure_mode(decide(rules, profile).ctx)
+    line = Text("  tally: ", style="dim")
+    for name, count in (("information", information), ("behavior", behavior)):
+        share = f" ({count / total:.0%})" if total else ""
+        line.append(f"{name} {count}{share}  ")
+    line.append(f"→ failure mode so far: {mode}", style="bold")
+    return line
+
+
+_FACTS_HELP = (
+    "Information failures are wrong, outdated or missing facts: the model never had the "
+    "information (private data) or has an old version of it. Retrieval fixes these."
+)
+_FORM_HELP = (
+    "Behavior failures have the right facts in the wrong shape: malformed output (invalid "
+    "JSON, code that does not compile), the wrong style, irrelevant detail, or unsafe "
+    "content. Finetuning can fix these."
+)
+
+
+def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int, int]:
+    """Sort failures into facts or form, one by one or from counts already known."""
+    prompter.say(Text("\nFailure review", style="bold"))
+    prompter.say(
+        "Bring a handful of recent failed outputs to mind, or paste them one at a time. "
+        "Two questions sort each into facts (information) or form (behavior).",
+        style="dim",
+    )
+    by_count = _yes_no(
+        prompter,
+        "Do you already have counts of each kind?",
+        question.spec.help,
+        question.cite,
+        default=False,
+    )
+    if by_count:
+        information = _count(
+            prompter, "How many reviewed failures had wrong, outdated or missing facts?"
+        )
+        behavior = _count(
+            prompter,
+            "How many had the right facts in the wrong format, style, relevance or safety?",
+        )
+        prompter.say(_tally_line(rules, information, behavior))
+        return information, behavior
+    information = behavior = 0
+    number = 1
+    while True:
+        prompt = Text.assemble(
+            ("  failure ", "cyan bold"),
+            (f"{number}", "cyan bold"),
+            ": paste or describe it (Enter on an empty line when done) ",
+        )
+        if not prompter.read(prompt).strip():
+            return information, behavior
+        if _yes_no(
+            prompter, "Are any facts in it wrong, outdated or missing?", _FACTS_HELP, question.cite
+        ):
+            information += 1
+        elif _yes_no(
+            prompter,
+            "Are the facts right but the format, style, relevance or safety wrong?",
+            _FORM_HELP,
+            question.cite,
+        ):
+            behavior += 1
+        else:
+            prompter.say("  neither: not counted (is it a failure at all?)", style="dim")
+        prompter.say(_tally_line(rules, information, behavior))
+        number += 1
+
+
+def interview(
+    prompter: Prompter,
+    answers: dict[str, Any],
+    *,
+    full: bool = False,
+    rules: RuleSet | None = None,
+    questions: tuple[Question, ...] | None = None,
+) -> Profile:
+    """Ask until nothing left could change the advice; `answers` fills in as we go."""
+    rules = rules or packaged_rules()
+    questions = questions or packaged_questions()
+    while (question := next_question(questions, answers, rules, full=full)) is not None:
+        if question.spec.kind == "review":
+            answers["failures.information"], answers["failures.behavior"] = review(
+                prompter, question, rules
+            )
+        else:
+            answers[question.key] = ask(prompter, question)
+    return Profile.model_validate(profile_data(answers))
+
+
+def answered_keys(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The keys a profile file actually states, flattened (`resources.ml_expertise`)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(answered_keys(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def saved_text(answers: Mapping[str, Any]) -> str:
+    data = profile_data(answers)
+    header = (
+        f"ftadvisor profile, from an interactive session on {date.today().isoformat()}.\n"
+        "Keys left out take their defaults. Re-assess with:\n"
+        "  ftadvisor assess --profile THIS_FILE"
+    )
+    return dump_profile(data, header)
+
+
+def save(prompter: Prompter, answers: Mapping[str, Any], path: Path | None) -> Path | None:
+    """Offer to save (or save to `path`), never overwriting a file without consent."""
+    while True:
+        if path is None:
+            prompt = Text.assemble(
+                ("? ", "cyan bold"),
+                "Save these answers as a profile? File name, or Enter to skip ",
+                ("[ftadvisor.yaml / -] ", "dim"),
+            )
+            raw = prompter.read(prompt).strip()
+            if raw in ("-", ""):
+                if raw == "":
+                    raw = "ftadvisor.yaml"
+                else:
+                    return None
+            path = Path(raw)
+        if path.exists() and not _yes_no(
+            prompter,
+            f"{path} exists. Overwrite it?",
+            "The old file is replaced whole, atomically.",
+            None,
+            default=False,
+        ):
+            path = None
+            continue
+        write_atomic(path, saved_text(answers))
+        prompter.say(
+            Text.assemble(
+                "saved ",
+                (str(path), "bold"),
+                f" — re-assess with: ftadvisor assess --profile {path}",
+            )
+        )
+        return path
+
+
+def save_draft(answers: Mapping[str, Any], directory: Path | None = None) -> Path:
+    """Write the answers so far next to the user, under a name that clobbers nothing."""
+    directory = directory or Path.cwd()
+    for n in range(1, 1000):
+        candidate = directory / ("ftadvisor-draft.yaml" if n == 1 else f"ftadvisor-draft-{n}.yaml")
+        if not candidate.exists():
+            return write_atomic(candidate, saved_text(answers))
+    raise UserError(f"{directory}: too many ftadvisor-draft files; remove some")
+
+
+def guarded(answers: dict[str, Any], step: Callable[[], Any]) -> Any:
+    """Run `step`; on Ctrl-C or end of input keep what was typed and exit 130."""
+    try:
+        return step()
+    except (KeyboardInterrupt, EOFError) as exc:
+        try:
+            draft = save_draft(answers)
+        except UserError as error:
+            raise Interrupted(
+                f"interrupted; the answers so far could not be saved: {error.message}"
+            ) from None
+        reason = "end of input" if isinstance(exc, EOFError) else "interrupted"
+        raise Interrupted(
+            f"{reason}; the answers so far are in {draft} — continue with: "
+            f"ftadvisor assess --profile {draft} --interactive"
+        ) from None
+
+
+def session(
+    prompter: Prompter,
+    answers: dict[str, Any],
+    *,
+    full: bool,
+    save_to: Path | None,
+    show: Callable[[Profile], None],
+) -> Profile:
+    """A whole session: questions, the report (through `show`), then saving."""
+    if answers:
+        prompter.say(
+            Text(f"Starting from the profile: {len(answers)} keys already answered.", style="dim")
+        )
+    profile: Profile = guarded(answers, lambda: interview(prompter, answers, full=full))
+    show(profile)
+    guarded(answers, lambda: save(prompter, answers, save_to))
+    return profile

@@ -1,0 +1,1 @@
+"""The finetuning plan: method, memory fit, settings and time."""

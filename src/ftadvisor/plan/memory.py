@@ -1,0 +1,500 @@
+"""How much GPU memory inference or finetuning needs: a pure, documented model.
+
+The napkin version is Huyen 2025 (AI Engineering ch. 7, "Memory Math"): weights,
+plus gradients and optimizer states per trainable parameter, plus activations. This
+module makes each term explicit and derives it from the architecture:
+
+- weights: every parameter at the storage precision; QLoRA stores the frozen base in
+  4-bit NF4 plus one 32-bit absmax constant per 64 weights (0.5 bit per weight), or
+  with double quantization 8-bit constants and a second level, 0.127 bit (Dettmers et
+  al. 2023);
+- per trainable parameter: a gradient and the optimizer's states (SGD 0, momentum 1,
+  Adam/AdamW 2, 8-bit Adam 2 of one byte). Plain `bf16`/`fp16` keeps everything in
+  16 bits, the napkin's 8 bytes per Adam-trained parameter. `mixed-*` is what AMP
+  training does in practice: fp32 master weights and fp32 optimizer states beside the
+  16-bit copy, 16 bytes per parameter (Rajbhandari et al. 2020, ZeRO); the master
+  copy is counted under "optimizer";
+- activations: per layer, after Korthikanti et al. 2022 (attention 11·s·b·h bytes plus
+  5·a·s²·b for the materialised attention scores of eager attention, which fused
+  "sdpa"/"flash" kernels do not store), with the feed-forward term from the actual
+  intermediate size (gated SwiGLU or plain GPT MLP) and the fp32 logits and their
+  gradient for the loss; gradient checkpointing keeps each layer's input and one
+  layer's working set;
+- overhead: a stated allowance for the CUDA context and the caching allocator.
+
+Bytes are exact; reports show GB = 10^9 bytes. GPU sizes on spec sheets ("24 GB",
+"80 GB") are binary, so `fits` compares with GiB = 2^30 bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from ftadvisor.errors import UserError
+
+Method = Literal["inference", "full", "partial", "lora", "qlora", "prompt-tuning"]
+Precision = Literal["fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"]
+Optimizer = Literal["adam", "adamw", "adam8bit", "momentum", "sgd"]
+Attention = Literal["eager", "sdpa", "flash"]
+Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
+
+METHODS: tuple[Method, ...] = ("inference", "full", "partial", "lora", "qlora", "prompt-tuning")
+TARGETS: tuple[Target, ...] = ("q", "k", "v", "o", "gate", "up", "down")
+GB = 10**9
+GIB = 2**30
+OVERHEAD_BYTES = 1 * GIB
+"""CUDA context (~0.3–0.5 GiB on current GPUs) plus allocator slack, as a flat allowance."""
+FRAGMENTATION = 0.05
+"""Caching-allocator fragmentation, as a share of everything else."""
+
+_VALUE_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
+_STATES = {"adam": 2, "adamw": 2, "adam8bit": 2, "momentum": 1, "sgd": 0}
+
+COMMON_GPUS: tuple[tuple[str, float], ...] = (
+    ("16 GB (T4, V100 16 GB)", 16),
+    ("24 GB (RTX 3090/4090, A10, L4)", 24),
+    ("32 GB (V100 32 GB, RTX 5090)", 32),
+    ("40 GB (A100 40 GB)", 40),
+    ("48 GB (RTX A6000, L40S)", 48),
+    ("80 GB (A100 80 GB, H100)", 80),
+    ("141 GB (H200)", 141),
+    ("192 GB (B200, MI300X)", 192),
+)
+
+
+class Architecture(NamedTuple):
+    """What parameter and activation counts need, named as in Hugging Face configs."""
+
+    hidden_size: int
+    num_hidden_layers: int
+    intermediate_size: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    vocab_size: int
+    tie_word_embeddings: bool = False
+    mlp: Literal["gated", "plain"] = "gated"
+    name: str = "custom"
+    source: str | None = None
+    params_billion: float | None = None
+    """The published count, when known (parameter totals are computed regardless)."""
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    @property
+    def kv_dim(self) -> int:
+        return self.num_key_value_heads * self.head_dim
+
+    def shapes(self) -> dict[Target, tuple[int, int]]:
+        """(in, out) of each weight matrix in one transformer layer."""
+        h, i, kv = self.hidden_size, self.intermediate_size, self.kv_dim
+        shapes: dict[Target, tuple[int, int]] = {
+            "q": (h, h),
+            "k": (h, kv),
+            "v": (h, kv),
+            "o": (h, h),
+            "up": (h, i),
+            "down": (i, h),
+        }
+        if self.mlp == "gated":
+            shapes["gate"] = (h, i)
+        return shapes
+
+    @property
+    def layer_params(self) -> int:
+        return sum(a * b for a, b in self.shapes().values()) + 2 * self.hidden_size
+
+    @property
+    def embedding_params(self) -> int:
+        return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
+
+    @property
+    def params(self) -> int:
+        """Weights of matrices, embeddings and norms (biases, where any, are left out)."""
+        return self.num_hidden_layers * self.layer_params + self.embedding_params + self.hidden_size
+
+
+def lora_params(arch: Architecture, rank: int, targets: tuple[str, ...]) -> int:
+    """r·(n+m) per adapted n×m matrix, per layer (Hu et al. 2021)."""
+    shapes: dict[str, tuple[int, int]] = {str(k): v for k, v in arch.shapes().items()}
+    missing = [t for t in targets if t not in shapes]
+    if missing:
+        raise UserError(
+            f"{arch.name} has no {', '.join(missing)} matrices; it has {', '.join(shapes)}"
+        )
+    return arch.num_hidden_layers * sum(rank * (shapes[t][0] + shapes[t][1]) for t in targets)
+
+
+class Settings(NamedTuple):
+    method: Method = "lora"
+    precision: Precision = "mixed-bf16"
+    optimizer: Optimizer = "adamw"
+    batch: int = 1
+    seq_len: int = 1024
+    rank: int = 16
+    targets: tuple[str, ...] = ("q", "k", "v", "o")
+    gradient_checkpointing: bool = True
+    attention: Attention = "sdpa"
+    gpus: int = 1
+    top_layers: int = 2
+    """For `partial`: how many of the top layers are trained."""
+    virtual_tokens: int = 20
+    """For `prompt-tuning`: soft-prompt length."""
+    double_quant: bool = True
+    """For `qlora`: quantize the quantization constants too."""
+
+
+class Estimate(NamedTuple):
+    arch: Architecture
+    settings: Settings
+    params: int
+    trainable_params: int
+    breakdown: dict[str, float]
+    """Bytes per GPU: weights, gradients, optimizer, activations, overhead."""
+    assumptions: tuple[str, ...]
+
+    @property
+    def total_bytes(self) -> float:
+        return sum(self.breakdown.values())
+
+    @property
+    def total_gb(self) -> float:
+        return self.total_bytes / GB
+
+    def fits(self, gpu_memory_gb: float) -> bool:
+        """Spec-sheet "GB" are GiB: a "24 GB" card holds 24·2^30 bytes."""
+        return self.total_bytes <= gpu_memory_gb * GIB
+
+    def headroom_gb(self, gpu_memory_gb: float) -> float:
+        return (gpu_memory_gb * GIB - self.total_bytes) / GB
+
+
+def estimate(arch: Architecture, settings: Settings) -> Estimate:
+    s = settings
+    if s.batch < 1 or s.seq_len < 1 or s.gpus < 1 or s.rank < 1:
+        raise UserError("batch, sequence length, rank and GPU count must be at least 1")
+    compute = (
+        "fp32" if s.precision == "fp32" else "fp16" if s.precision.endswith("fp16") else "bf16"
+    )
+    mixed = s.precision.startswith("mixed")
+    value = _VALUE_BYTES[compute]
+    params = arch.params
+    notes = [
+        f"batch {s.batch} per GPU, sequence length {s.seq_len}",
+        f"{s.attention} attention"
+        + (" (scores materialised)" if s.attention == "eager" else " (scores not stored)"),
+        f"allowance of {OVERHEAD_BYTES / GIB:.0f} GiB for the CUDA context plus "
+        f"{FRAGMENTATION:.0%} allocator fragmentation",
+    ]
+
+    if s.method == "inference":
+        weight_bytes = params * _VALUE_BYTES.get(s.precision, value)
+        kv = 2 * arch.num_hidden_layers * arch.kv_dim * s.seq_len * s.batch * value
+        working = _layer_activations(arch, s, value, inference=True)
+        logits = s.batch * arch.vocab_size * 4
+        breakdown = {
+            "weights": weight_bytes,
+            "gradients": 0.0,
+            "optimizer": 0.0,
+            "activations": kv + working + logits,
+        }
+        notes.insert(
+            0,
+            f"KV cache for the full sequence ({kv / GB:.2f} GB); weights in "
+            f"{s.precision if s.precision in _VALUE_BYTES else compute}",
+        )
+        return _finish(arch, s, params, 0, breakdown, notes)
+
+    trainable, frozen_bytes_per_param = _trainable(arch, s)
+    if s.method == "qlora":
+        constants = 0.127 / 8 if s.double_quant else 0.5 / 8
+        # Only the transformer layers' linear weights are quantized; embeddings, the LM
+        # head and the norms stay in 16 bits (as bitsandbytes and PEFT leave them).
+        quantized = arch.num_hidden_layers * (arch.layer_params - 2 * arch.hidden_size)
+        base = quantized * (0.5 + constants) + (params - quantized) * frozen_bytes_per_param
+        weights = base + trainable * value
+        notes.insert(
+            0,
+            f"frozen base in NF4 with {'double-quantized ' if s.double_quant else ''}"
+            f"constants ({0.5 + constants:.4f} bytes per weight), adapters in {compute}",
+        )
+    else:
+        weights = (
+            params - (trainable if s.method in ("full", "partial") else 0)
+        ) * frozen_bytes_per_param + trainable * value
+        if s.method in ("lora", "prompt-tuning"):
+            weights = params * frozen_bytes_per_param + trainable * value
+
+    states = _STATES[s.optimizer]
+    state_bytes = 1.0 if s.optimizer == "adam8bit" else (4.0 if mixed else value)
+    gradients = trainable * value
+    optimizer = trainable * states * state_bytes + (trainable * 4 if mixed else 0)
+    if mixed:
+        notes.insert(
+            0,
+            "mixed precision: fp32 master weights and optimizer states "
+            "(counted under optimizer), 16-bit weights and gradients",
+        )
+    else:
+        notes.insert(0, f"every value in {compute}, the napkin model")
+    if s.gpus > 1:
+        gradients /= s.gpus
+        optimizer /= s.gpus
+        notes.append(
+            f"gradients and optimizer states sharded over {s.gpus} GPUs "
+            "(ZeRO stage 2 / FSDP gradient+optimizer sharding); weights replicated"
+        )
+    activations = _training_activations(arch, s, value)
+    breakdown = {
+        "weights": weights,
+        "gradients": gradients,
+        "optimizer": optimizer,
+        "activations": activations,
+    }
+    notes.append(f"{s.optimizer}: {states} state(s) per trainable parameter")
+    notes.append(
+        "gradient checkpointing on"
+        if s.gradient_checkpointing
+        else "gradient checkpointing off: every layer's activations kept"
+    )
+    return _finish(arch, s, params, trainable, breakdown, notes)
+
+
+def _trainable(arch: Architecture, s: Settings) -> tuple[int, float]:
+    """Trainable parameters, and bytes per frozen parameter."""
+    frozen = _VALUE_BYTES["fp32" if s.precision == "fp32" else "bf16"]
+    if s.method == "full":
+        return arch.params, frozen
+    if s.method == "partial":
+        layers = min(s.top_layers, arch.num_hidden_layers)
+        return layers * arch.layer_params, frozen
+    if s.method in ("lora", "qlora"):
+        return lora_params(arch, s.rank, s.targets), frozen
+    return s.virtual_tokens * arch.hidden_size, frozen
+
+
+def _layer_activations(
+    arch: Architecture, s: Settings, value: float, *, inference: bool = False
+) -> float:
+    """Bytes one transformer layer keeps for the backward pass (Korthikanti et al. 2022),
+    scaled from their 16-bit accounting to the compute precision."""
+    h, i = arch.hidden_size, arch.intermediate_size
+    sb = s.seq_len * s.batch
+    scale = value / 2
+    attention = (7 * h + 4 * arch.kv_dim) * sb
+    if s.attention == "eager":
+        attention += 5 * arch.num_attention_heads * s.seq_len * s.seq_len * s.batch
+    mlp = (2 * h + 8 * i) * sb if arch.mlp == "gated" else (3 * h + 4 * i) * sb
+    norms = 4 * h * sb
+    per_layer = (attention + mlp + norms) * scale
+    if inference:
+        return per_layer / 4  # only the working set of one layer's forward pass
+    return per_layer
+
+
+def _training_activations(arch: Architecture, s: Settings, value: float) -> float:
+    layers = arch.num_hidden_layers
+    if s.method == "partial":
+        layers = min(s.top_layers, layers)  # backpropagation stops below the trained layers
+    seq = s.seq_len + (s.virtual_tokens if s.method == "prompt-tuning" else 0)
+    s = s._replace(seq_len=seq)
+    one = _layer_activations(arch, s, value)
+    if s.gradient_checkpointing:
+        kept = layers * 2 * arch.hidden_size * s.seq_len * s.batch * (value / 2) + one
+    else:
+        kept = layers * one
+    logits = s.seq_len * s.batch * arch.vocab_size * (4 + 4)  # fp32 logits and their gradient
+    return kept + logits
+
+
+def _finish(
+    arch: Architecture,
+    s: Settings,
+    params: int,
+    trainable: int,
+    breakdown: dict[str, float],
+    notes: list[str],
+) -> Estimate:
+    subtotal = sum(breakdown.values())
+    breakdown["overhead"] = OVERHEAD_BYTES + FRAGMENTATION * subtotal
+    return Estimate(arch, s, params, trainable, breakdown, tuple(notes))
+
+
+# ---- inverse questions --------------------------------------------------------------------
+
+
+def largest(
+    arch: Architecture,
+    settings: Settings,
+    gpu_memory_gb: float,
+    field: Literal["batch", "seq_len"],
+    limit: int = 1 << 20,
+) -> int | None:
+    """The largest batch or sequence length that fits, or None if even 1 does not."""
+
+    def fits(n: int) -> bool:
+        trial = settings._replace(batch=n) if field == "batch" else settings._replace(seq_len=n)
+        return estimate(arch, trial).fits(gpu_memory_gb)
+
+    if not fits(1):
+        return None
+    low, high = 1, 2
+    while high <= limit and fits(high):
+        low, high = high, high * 2
+    high = min(high, limit + 1)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return low
+
+
+def smallest_gpu(arch: Architecture, settings: Settings) -> tuple[str, float] | None:
+    for name, size in COMMON_GPUS:
+        if estimate(arch, settings).fits(size):
+            return name, size
+    return None
+
+
+# ---- the napkin formulas, exactly as the chapter states them -------------------------------
+
+
+def napkin_inference_bytes(params: float, bytes_per_param: float) -> float:
+    """N × M × 1.2: weights plus ~20% for activations and the KV cache."""
+    return params * bytes_per_param * 1.2
+
+
+def napkin_gradients_and_states_bytes(
+    trainable: float, optimizer: Optimizer, bytes_per_value: float
+) -> float:
+    """One gradient plus the optimizer's states per trainable parameter."""
+    return trainable * (1 + _STATES[optimizer]) * bytes_per_value
+
+
+# ---- presets --------------------------------------------------------------------------------
+
+
+@functools.cache
+def presets() -> dict[str, Architecture]:
+    """Every preset under its alias, its extra aliases and its Hugging Face repo id."""
+    from ftadvisor.bundle import parsed
+
+    path = Path(__file__).with_name("presets.yaml")
+    entries, _ = parsed(path.read_bytes(), str(path))
+    table: dict[str, Architecture] = {}
+    for entry in entries:
+        names = [entry["alias"], *(entry.get("aliases") or [])]
+        if entry.get("hf_repo"):
+            names.append(entry["hf_repo"])
+        arch = Architecture(
+            hidden_size=entry["hidden_size"],
+            num_hidden_layers=entry["num_hidden_layers"],
+            intermediate_size=entry["intermediate_size"],
+            num_attention_heads=entry["num_attention_heads"],
+            num_key_value_heads=entry["num_key_value_heads"],
+            vocab_size=entry["vocab_size"],
+            tie_word_embeddings=entry["tie_word_embeddings"],
+            mlp=entry.get("mlp", "gated"),
+            name=entry["alias"],
+            source=entry["source"],
+            params_billion=entry.get("params_billion"),
+        )
+        for name in names:
+            table[name.lower()] = arch
+    return table
+
+
+def preset(name: str) -> Architecture:
+    import difflib
+
+    found = presets().get(name.lower())
+    if found is None:
+        close = difflib.get_close_matches(name.lower(), presets(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = sorted({a.name for a in presets().values()})
+        raise UserError(f"unknown model {name!r}{hint} Known: {', '.join(known)}")
+    return found
+
+
+def from_params(params_billion: float) -> Architecture:
+    """A Llama-shaped stand-in for a model known only by its size: the preset of the
+    nearest size, scaled in depth so the parameter count matches."""
+    candidates = {a.name: a for a in presets().values() if a.mlp == "gated"}
+    target = params_billion * 1e9
+    nearest = min(candidates.values(), key=lambda a: abs(math.log(a.params / target)))
+    layers = max(1, round((target - nearest.embedding_params) / nearest.layer_params))
+    return nearest._replace(
+        num_hidden_layers=layers,
+        name=f"~{params_billion:g}B ({nearest.name}-shaped)",
+        params_billion=params_billion,
+        source=f"scaled from {nearest.name}",
+    )
+
+
+def from_hf_config(data: dict[str, Any], name: str) -> Architecture:
+    """An architecture from a Hugging Face config.json (already parsed)."""
+    try:
+        heads = int(data["num_attention_heads"])
+        return Architecture(
+            hidden_size=int(data["hidden_size"]),
+            num_hidden_layers=int(data["num_hidden_layers"]),
+            intermediate_size=int(data["intermediate_size"]),
+            num_attention_heads=heads,
+            num_key_value_heads=int(data.get("num_key_value_heads") or heads),
+            vocab_size=int(data["vocab_size"]),
+            tie_word_embeddings=bool(data.get("tie_word_embeddings", False)),
+            name=name,
+            source=name,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{name}: not a usable Hugging Face config: missing or bad {exc}") from None
+
+
+def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
+    """The estimate as plain data (the `--format json` document)."""
+    a, s = est.arch, est.settings
+    training = s.method != "inference"
+    doc: dict[str, Any] = {
+        "model": {
+            "name": a.name,
+            "source": a.source,
+            "params": est.params,
+            "hidden_size": a.hidden_size,
+            "num_hidden_layers": a.num_hidden_layers,
+            "intermediate_size": a.intermediate_size,
+            "num_attention_heads": a.num_attention_heads,
+            "num_key_value_heads": a.num_key_value_heads,
+            "vocab_size": a.vocab_size,
+            "tie_word_embeddings": a.tie_word_embeddings,
+        },
+        "method": s.method,
+        "precision": s.precision,
+        "optimizer": s.optimizer if training else None,
+        "batch": s.batch,
+        "seq_len": s.seq_len,
+        "lora": {"rank": s.rank, "targets": list(s.targets)}
+        if s.method in ("lora", "qlora")
+        else None,
+        "gradient_checkpointing": s.gradient_checkpointing if training else None,
+        "attention": s.attention,
+        "gpus": s.gpus,
+        "params": est.params,
+        "trainable_params": est.trainable_params,
+        "breakdown": {k: round(v / GB, 3) for k, v in est.breakdown.items()},
+        "breakdown_bytes": {k: round(v) for k, v in est.breakdown.items()},
+        "total_gb": round(est.total_gb, 3),
+        "unit": "GB = 10^9 bytes, per GPU; GPU sizes are read as GiB (spec-sheet GB)",
+        "gpu_memory_gb": gpu_memory_gb,
+        "fits": est.fits(gpu_memory_gb) if gpu_memory_gb else None,
+        "headroom_gb": round(est.headroom_gb(gpu_memory_gb), 3) if gpu_memory_gb else None,
+        "assumptions": list(est.assumptions),
+    }
+    if gpu_memory_gb:
+        doc["largest_batch"] = largest(a, s, gpu_memory_gb, "batch", limit=4096)
+        doc["largest_seq_len"] = largest(a, s, gpu_memory_gb, "seq_len", limit=1 << 20)
+    gpu = smallest_gpu(a, s)
+    doc["smallest_gpu"] = {"name": gpu[0], "memory_gb": gpu[1]} if gpu else None
+    return doc

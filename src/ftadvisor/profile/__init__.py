@@ -1,0 +1,1 @@
+"""The profile: the contract's keys as a model, and reading, writing and describing it."""

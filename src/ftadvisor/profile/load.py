@@ -1,0 +1,179 @@
+"""From a file to a validated `Profile`, with every problem located and explained."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ValidationError
+
+from ftadvisor.errors import Problem, ProfileError
+from ftadvisor.profile.model import Profile, section_model
+from ftadvisor.profile.yaml import Document, decode, key_path, parse
+
+
+class LoadedProfile(NamedTuple):
+    """A profile together with where it came from, for reports that cite lines."""
+
+    profile: Profile
+    source: str
+    document: Document
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read and validate a profile file.
+
+    Raises `ProfileError` listing every problem with its line and key path.
+    """
+    return read_profile(path).profile
+
+
+def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except IsADirectoryError:
+        raise ProfileError([Problem("is a directory, not a profile file", name)]) from None
+    except FileNotFoundError:
+        raise ProfileError([Problem("no such file", name)]) from None
+    except OSError as exc:
+        raise ProfileError([Problem(f"cannot be read: {exc.strerror or exc}", name)]) from None
+    return validate(parse(decode(raw, name), name), name)
+
+
+def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:
+    """Validate profile YAML given as text (for standard input and tests)."""
+    return validate(parse(text, source), source)
+
+
+def validate(document: Document, source: str) -> LoadedProfile:
+    """A parsed document checked against the profile contract."""
+    if not isinstance(document.data, dict):
+        kind = (
+            "a list"
+            if isinstance(document.data, list)
+            else f"a single value ({document.data!r:.40})"
+        )
+        raise ProfileError(
+            [
+                Problem(
+                    f"a profile is a mapping of keys (version, name, …), not {kind}",
+                    source,
+                    document.line_of(()),
+                )
+            ]
+        )
+    try:
+        profile = Profile.model_validate(document.data)
+    except ValidationError as exc:
+        raise ProfileError(_problems(exc, document, source)) from None
+    return LoadedProfile(profile, source, document)
+
+
+def _problems(exc: ValidationError, document: Document, source: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        path = _data_path(error["loc"], document.data)
+        problems.append(
+            Problem(
+                _explain(error, path, document),
+                source,
+                document.line_of(path),
+                key_path(path) or None,
+            )
+        )
+    problems.sort(key=lambda p: (p.line or 0, p.key or ""))
+    return problems
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """The part of pydantic's error location that names keys in the document.
+
+    Locations can carry schema tags (`function-before[...]`) between keys; a part is
+    kept when the data has it, or when it is the last part (a missing key).
+    """
+    path: list[str | int] = []
+    for i, part in enumerate(loc):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
+            path.append(part)
+            data = data[part]
+        elif i == len(loc) - 1 and isinstance(part, str | int):
+            path.append(part)
+    return tuple(path)
+
+
+def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    shown = _show(value)
+    plain = document.plain_text.get(path)
+    if kind == "extra_forbidden":
+        import difflib  # only for profiles with problems
+
+        known = _keys_at(path[:-1])
+        close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(known)}"
+        return f"unknown key; {hint}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        choices = error["ctx"]["expected"]
+        words = re.findall(r"'([^']*)'", choices)
+        if plain is not None:
+            if plain in words:
+                return f"YAML reads the unquoted `{plain}` as {_show(value)}; quote it: '{plain}'"
+            shown = (
+                f"`{plain}`, which YAML reads as {_show(value)}, not as a word "
+                f"(to write such a word, quote it: '{plain}')"
+            )
+        import difflib
+
+        close = difflib.get_close_matches(plain or str(value), words, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"expected one of {choices}, got {shown}{hint}"
+    if kind == "string_type" and plain is not None:
+        kind_read = type(value).__name__
+        return f"expected text; YAML reads `{plain}` as {kind_read}: quote it, e.g. '{plain}'"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a section of keys, got {shown}"
+    messages = {
+        "bool_type": "expected true or false",
+        "int_type": "expected a whole number",
+        "float_type": "expected a number",
+        "string_type": "expected text",
+        "finite_number": "expected a finite number",
+        "greater_than_equal": f"expected a number ≥ {error.get('ctx', {}).get('ge')}",
+        "greater_than": f"expected a number > {error.get('ctx', {}).get('gt')}",
+        "string_too_short": "must not be empty",
+    }
+    if kind in messages:
+        return f"{messages[kind]}, got {shown}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a section of keys"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _keys_at(path: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model section at `path`, for "did you mean" hints."""
+    model: type[BaseModel] | None = Profile
+    for part in path:
+        field = model.model_fields.get(str(part)) if model else None
+        model = section_model(field.annotation) if field else None
+    return list(model.model_fields) if model else []

@@ -1,0 +1,85 @@
+"""JUnit XML: a test suite per profile and a test case per rule checked.
+
+Findings of severity error or warning are failures, info findings pass with their
+message in system-out, a premature intent is a failure, an unreadable profile an
+error. CI systems that read JUnit (Jenkins, GitLab, Azure) show them as tests.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import TextIO
+
+from ftadvisor.render import Report
+from ftadvisor.rules.loader import packaged_rules
+
+
+def _suite(report: Report) -> ET.Element:
+    suite = ET.Element("testsuite")
+    cases: list[ET.Element] = []
+
+    def case(name: str) -> ET.Element:
+        element = ET.Element(
+            "testcase", classname=f"ftadvisor.{suite.get('name')}", name=name, time="0"
+        )
+        if report.source:
+            element.set("file", report.source)
+        cases.append(element)
+        return element
+
+    if report.assessment is None:
+        suite.set("name", report.source or "profile")
+        error = ET.SubElement(
+            case("profile"),
+            "error",
+            type="invalid-profile",
+            message=f"{len(report.problems)} problems",
+        )
+        error.text = "\n".join(str(p) for p in report.problems)
+    else:
+        a = report.assessment
+        suite.set("name", a.name)
+        step = case("next-step")
+        ET.SubElement(step, "system-out").text = (
+            f"{a.next_step.id}: {a.next_step.title}\n" + "\n".join(a.next_step.rationale)
+        )
+        if a.intent is not None:
+            intent = case("intent")
+            if a.intent.premature:
+                ET.SubElement(
+                    intent, "failure", type="premature", message=a.intent.message
+                ).text = a.intent.message
+        fired = {f.rule: f for f in a.findings}
+        for rule in packaged_rules().findings:
+            element = case(rule.id)
+            finding = fired.get(rule.id)
+            if finding is None:
+                continue
+            if finding.severity == "info":
+                ET.SubElement(element, "system-out").text = finding.message
+            else:
+                where = (
+                    f" ({finding.key}, line {report.line_of(finding.key)})" if finding.key else ""
+                )
+                ET.SubElement(
+                    element, "failure", type=finding.severity, message=finding.message
+                ).text = finding.message + where
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
+    suite.set("errors", str(sum(c.find("error") is not None for c in cases)))
+    suite.set("skipped", "0")
+    suite.set("time", "0")
+    suite.extend(cases)
+    return suite
+
+
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+    root = ET.Element("testsuites", name="ftadvisor")
+    root.extend(_suite(r) for r in reports)
+    for attribute in ("tests", "failures", "errors"):
+        root.set(attribute, str(sum(int(s.get(attribute, "0")) for s in root)))
+    ET.indent(root)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(root, encoding="unicode"))
+    out.write("\n")

@@ -1,0 +1,159 @@
+"""Markdown for pull-request comments and CI step summaries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TextIO
+
+from ftadvisor.advice.results import LADDER
+from ftadvisor.plan.plan import sci
+from ftadvisor.render import Report
+from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
+
+
+def _escape(text: str) -> str:
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _one(report: Report) -> str:
+    a = report.assessment
+    assert a is not None
+    step = a.next_step
+    lines = [
+        f"### ftadvisor · {_escape(a.name)}",
+        "",
+        f"**Next step: {_escape(step.title)}** (`{step.id}`)",
+        "",
+        f"Failure mode: **{a.failure_mode}** ({failure_summary(a)})"
+        + (f" · profile `{report.source}`" if report.source else ""),
+        "",
+        *_intent_lines(report),
+        "**Why**",
+        "",
+        *(f"- {_escape(r.text)} — *{_escape(r.source)}*" for r in step.reasons),
+        "",
+        "**The ladder**",
+        "",
+        "| | Rung | Status |",
+        "|---|---|---|",
+    ]
+    for i, rung in enumerate(a.roadmap, start=1):
+        title = f"**{_escape(rung.title)}**" if rung.status == "next" else _escape(rung.title)
+        lines.append(f"| {ICONS[rung.status]} | {i}. {title} | {rung.status.replace('_', ' ')} |")
+    if a.plan is not None:
+        plan = a.plan
+        h = plan.hyperparameters
+        lines += ["", f"**Plan: {plan.method.upper()}**", ""]
+        if plan.memory is not None:
+            m = plan.memory
+            fit = "" if m["fits"] is None else (" — fits" if m["fits"] else " — does not fit")
+            gpu = f" of {m['gpus']} × {m['gpu_memory_gb']:g} GB" if m["gpu_memory_gb"] else ""
+            lines.append(f"- {m['model']}: est. {m['total_gb']:.1f} GB{gpu}{fit}")
+        lines.append(
+            f"- lr {sci(h['learning_rate'])}, batch {h['effective_batch']} "
+            f"({h['micro_batch']} × {h['gradient_accumulation']}), {h['epochs']} epochs, "
+            f"{plan.path} path"
+        )
+        lines += [f"- {_escape(i.text)} — *{_escape(i.source)}*" for i in plan.items]
+
+    if a.findings:
+        lines += ["", "**Findings**", ""]
+        for f in a.findings:
+            line = report.line_of(f.key)
+            where = f"`{f.key}`" + (f" (line {line})" if line else "") + ": " if f.key else ""
+            lines.append(
+                f"- {SEVERITY_ICONS[f.severity]} {f.severity}: {where}{_escape(f.message)}"
+            )
+    if a.changes:
+        lines += ["", "**What would change this advice**", ""]
+        for c in a.changes:
+            lines.append(f"- `{change_text(c)}` → `{c.next_step}`")
+    v = a.versions
+    lines += [
+        "",
+        f"<sub>ftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules} · "
+        f"{len(LADDER)} rungs</sub>",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _intent_lines(report: Report) -> list[str]:
+    intent = report.assessment.intent if report.assessment else None
+    if intent is None:
+        return []
+    mark = "⚠️ premature" if intent.premature else "✔"
+    return [f"Planned next: `{intent.id}` — {mark}: {_escape(intent.message)}", ""]
+
+
+STEP_SUMMARY_LIMIT = 1_000_000
+"""GitHub rejects job summaries over 1 MiB; batches are cut to stay under it."""
+
+
+def _portfolio(reports: list[Report]) -> list[str]:
+    rows = [
+        f"### ftadvisor · {len(reports)} profiles",
+        "",
+        "| Project | Profile | Failure mode | Next step | Findings |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        source = f"`{r.source}`" if r.source else ""
+        if r.assessment is None:
+            rows.append(f"| | {source} | | ✖ could not be read ({len(r.problems)} problems) | |")
+            continue
+        a = r.assessment
+        counts = ", ".join(
+            f"{sum(f.severity == s for f in a.findings)} {s}"
+            for s in ("error", "warning")
+            if any(f.severity == s for f in a.findings)
+        )
+        gate = " ✖ gate failed" if r.gate_failures else ""
+        rows.append(
+            f"| {_escape(a.name)} | {source} | {a.failure_mode} | `{a.next_step.id}`{gate} "
+            f"| {counts} |"
+        )
+    return rows
+
+
+def _problems(report: Report) -> str:
+    lines = [f"#### ✖ `{report.source}` could not be read", ""]
+    lines += [
+        f"- line {p.line or '?'}: `{p.key or '(file)'}`: {_escape(p.message)}"
+        for p in report.problems
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+    items = list(reports)
+    if not batch:
+        out.write("".join(_one(r) for r in items if r.assessment is not None))
+        return
+    head = "\n".join(_portfolio(items)) + "\n\n"
+    details = [
+        f"<details><summary>{_escape(r.assessment.name)}: {r.assessment.next_step.id}</summary>"
+        f"\n\n{_one(r)}\n</details>\n\n"
+        if r.assessment is not None
+        else _problems(r) + "\n"
+        for r in items
+    ]
+    size = len(head.encode())
+    kept = []
+    for part in details:
+        if size + len(part.encode()) > STEP_SUMMARY_LIMIT - 200:
+            break
+        kept.append(part)
+        size += len(part.encode())
+    if len(head.encode()) > STEP_SUMMARY_LIMIT - 200:
+        head = head.encode()[: STEP_SUMMARY_LIMIT - 400].decode(errors="ignore")
+        head = head[: head.rfind("\n") + 1]
+    out.write(head + "".join(kept))
+    if len(kept) < len(details):
+        out.write(
+            f"_Details of {len(details) - len(kept)} more profiles were left out to stay under "
+            "the 1 MiB step-summary limit; `--format json` has them all._\n"
+        )

@@ -1,0 +1,209 @@
+"""The terminal report: where you are on the ladder, the one next step, and why.
+
+Laid out for a five-second read (see the report sketch): the step first, then the
+reasons with their sources, the ladder, findings, and what would change the advice.
+rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+from rich import box
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from ftadvisor.advice.results import Plan
+from ftadvisor.plan.plan import sci
+from ftadvisor.render import Report
+from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+
+_STATUS_STYLE = {"done": "green", "next": "bold reverse cyan", "later": "", "not_needed": "dim"}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
+
+
+def _heading(text: str) -> Text:
+    return Text(f"\n{text}", style="bold")
+
+
+def _bullets() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    return table
+
+
+def _plan_lines(plan: Plan) -> list[Text | Table]:
+    lines: list[Text | Table] = []
+    h = plan.hyperparameters
+    memory = plan.memory
+    if memory is not None:
+        summary = Text(
+            f" {plan.method.upper()} r={plan.lora['rank']} on "
+            f"{','.join(plan.lora['targets'])} · {memory['model']} · est. "
+            f"{memory['total_gb']:.1f} GB"
+        )
+        if memory["gpu_memory_gb"]:
+            gpu = memory["gpu_memory_gb"]
+            used = min(1.0, memory["total_gb"] / (gpu * 1.073741824))
+            summary.append(f" of {memory['gpus']} × {gpu:g} GB  ")
+            summary.append(
+                "█" * round(20 * used) + "░" * (20 - round(20 * used)),
+                style="green" if memory["fits"] else "red",
+            )
+            summary.append(
+                "  fits" if memory["fits"] else "  does not fit",
+                style="green" if memory["fits"] else "bold red",
+            )
+        lines.append(summary)
+    else:
+        lines.append(
+            Text(
+                f" {plan.method.upper()} r={plan.lora['rank']} on {','.join(plan.lora['targets'])}"
+            )
+        )
+    lines.append(
+        Text(
+            f" lr {sci(h['learning_rate'])} · batch {h['effective_batch']} "
+            f"({h['micro_batch']} × {h['gradient_accumulation']} accumulation) · "
+            f"{h['epochs']} epochs · {plan.path} path"
+        )
+    )
+    items = _bullets()
+    for item in plan.items:
+        items.add_row(" •", Text.assemble(item.text, (f"  [{item.source}]", "dim italic")))
+    lines.append(items)
+    lines.append(Text(" assumes: " + plan.assumptions[0], style="dim"))
+    return lines
+
+
+def _report(report: Report) -> Group:
+    a = report.assessment
+    assert a is not None
+    step = a.next_step
+    parts: list[Text | Table | Padding] = []
+
+    head = Table.grid(expand=True)
+    head.add_column()
+    head.add_column(justify="right", style="dim")
+    head.add_row(
+        Text.assemble(("ftadvisor", "bold"), " · ", a.name),
+        f"profile: {report.source}" if report.source else "",
+    )
+    parts.append(head)
+
+    nxt = Table.grid(expand=True, padding=(0, 1))
+    nxt.add_column(no_wrap=True)
+    nxt.add_column(ratio=1)
+    nxt.add_column(justify="right", style="dim", no_wrap=True)
+    nxt.add_row(
+        Text(" NEXT STEP ", style="bold reverse cyan"),
+        Text(step.title, style="bold"),
+        f"[{step.id}]",
+    )
+    parts.append(Text())
+    parts.append(nxt)
+    parts.append(Text(f"Failure mode: {a.failure_mode} — {failure_summary(a)}", style="dim"))
+    if a.intent is not None:
+        style = "bold red" if a.intent.premature else "green"
+        mark = "✖ premature" if a.intent.premature else "✔"
+        parts.append(
+            Text.assemble(
+                "Planned next: ",
+                (a.intent.id, "bold"),
+                " ",
+                (mark, style),
+                f" — {a.intent.message}",
+            )
+        )
+
+    parts.append(_heading("Why"))
+    why = _bullets()
+    for reason in step.reasons:
+        why.add_row(" •", Text.assemble(reason.text, (f"  [{reason.source}]", "dim italic")))
+    parts.append(why)
+
+    parts.append(_heading("The ladder"))
+    ladder = Text(" ")
+    for i, rung in enumerate(a.roadmap):
+        if i:
+            ladder.append(" ─ ", style="dim")
+        label = rung.label.upper() if rung.status == "next" else rung.label
+        # Non-breaking spaces keep each rung whole when the line wraps.
+        ladder.append(
+            f"{ICONS[rung.status]} {label}".replace(" ", "\u00a0"), style=_STATUS_STYLE[rung.status]
+        )
+    parts.append(ladder)
+    parts.append(Text(" ✔ done  ▶ next  ○ later  · not needed", style="dim"))
+
+    if a.plan is not None:
+        parts.append(_heading("Plan"))
+        parts.extend(_plan_lines(a.plan))
+
+    if a.findings:
+        parts.append(_heading("Findings"))
+        findings = _bullets()
+        for f in a.findings:
+            line = report.line_of(f.key)
+            where = f"{f.key}" + (f" (line {line})" if line else "") + ": " if f.key else ""
+            findings.add_row(
+                Text(f" {SEVERITY_ICONS[f.severity]}", _SEVERITY_STYLE[f.severity]),
+                Text.assemble((where, "bold"), f.message),
+            )
+        parts.append(findings)
+
+    if a.changes:
+        parts.append(_heading("What would change this advice"))
+        changes = Table.grid(padding=(0, 1))
+        changes.add_column(no_wrap=True)
+        changes.add_column()
+        changes.add_column(style="cyan", no_wrap=True)
+        for c in a.changes:
+            changes.add_row(" •", change_text(c), f"→ {c.next_step}")
+        parts.append(changes)
+    v = a.versions
+    parts.append(
+        Text(f"\nftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}", style="dim")
+    )
+    return Group(*parts)
+
+
+def _portfolio(reports: list[Report]) -> Table:
+    table = Table(
+        title=f"ftadvisor · {len(reports)} profiles",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Project", overflow="fold", ratio=2)
+    table.add_column("Failure mode", no_wrap=True)
+    table.add_column("Next step", no_wrap=True)
+    table.add_column("Findings", no_wrap=True)
+    table.add_column("Profile", overflow="fold", ratio=3)
+    for r in reports:
+        if r.assessment is None:
+            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", r.source or "")
+            continue
+        a = r.assessment
+        warnings = sum(f.severity in ("error", "warning") for f in a.findings)
+        step = Text(a.next_step.id, style="bold")
+        if r.gate_failures:
+            step.append(" ✖ gate", style="bold red")
+        table.add_row(
+            a.name, a.failure_mode, step, f"{warnings} ⚠" if warnings else "", r.source or ""
+        )
+    return table
+
+
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
+    if batch:
+        console.print(_portfolio(list(reports)))
+        return
+    for report in reports:
+        if report.assessment is not None:
+            console.print(_report(report))
