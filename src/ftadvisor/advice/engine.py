@@ -25,8 +25,6 @@ from ftadvisor.advice.results import (
     RungStatus,
     Tally,
     Versions,
-    build,
-    share,
 )
 from ftadvisor.advice.whatif import changes
 from ftadvisor.profile.model import CONTRACT_VERSION, Profile
@@ -46,18 +44,15 @@ def assess(profile: Profile) -> Assessment:
 def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     """Advise on one profile with a given rule set (tests and embedding tools use this).
 
-    Results are assembled with `model_construct` from objects prebuilt per rule set:
-    everything here comes from validated rules and a validated profile, and skipping
-    re-validation is what keeps `assess` at tens of thousands of profiles a second.
+    The parts that depend only on the rules (rungs by status, findings, versions) are
+    made once per rule set and shared by every assessment.
     """
     decision = decide(rules, profile)
     ctx = decision.ctx
     parts = _parts(rules)
     spec = decision.step_rule.spec
     assert isinstance(spec, RungFile | OutcomeFile)
-    next_step = build(
-        NextStep,
-        None,
+    next_step = NextStep(
         id=spec.step,
         title=spec.title,
         rule=spec.id,
@@ -83,15 +78,13 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
 
         distilling = bool(ctx.get(cond.FACT_PREFIX + "distillation_path"))
         plan = functools.partial(make_plan, rules, profile, distilling)
-    return build(
-        Assessment,
-        {"_what_if": functools.partial(changes, rules, decision), "_plan": plan},
+    return Assessment(
+        what_if=functools.partial(changes, rules, decision),
+        planner=plan,
         name=profile.name,
         next_step=next_step,
         failure_mode=failure_mode(ctx),
-        failures=Tally.model_construct(
-            information=failures.information, behavior=failures.behavior
-        ),
+        failures=Tally(information=failures.information, behavior=failures.behavior),
         roadmap=roadmap,
         findings=tuple(f for check, f in parts.findings if check(ctx)),
         intent=_intent(profile, next_step, roadmap),
@@ -130,9 +123,7 @@ def _parts(rules: RuleSet) -> _Parts:
     for rule in rules.findings:
         spec = rule.spec
         assert isinstance(spec, FindingFile)
-        finding = build(
-            Finding,
-            None,
+        finding = Finding(
             rule=spec.id,
             severity=spec.severity,
             message=" ".join(spec.message.split()),
@@ -141,24 +132,10 @@ def _parts(rules: RuleSet) -> _Parts:
         )
         findings.append((rule.checks["when"], finding))
     findings.sort(key=lambda pair: (SEVERITIES.index(pair[1].severity), pair[1].rule))
-    versions = build(
-        Versions, None, ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest
-    )
+    versions = Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest)
     parts = _Parts(tuple(rungs), tuple(findings), versions)
     _PARTS[id(rules)] = (rules, parts)
-    if rules.packaged:
-        for i, by_status in enumerate(parts.rungs):
-            for status, rung in by_status.items():
-                share(rung, ("rung", i, status))
-        for _, finding in parts.findings:
-            share(finding, ("finding", finding.rule))
-        share(versions, ("versions",))
     return parts
-
-
-def share_packaged_parts() -> None:
-    """Make (and register for pickling) the result parts of the packaged rules."""
-    _parts(packaged_rules())
 
 
 def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Intent | None:
@@ -193,7 +170,7 @@ def _intent(profile: Profile, step: NextStep, roadmap: tuple[Rung, ...]) -> Inte
         )
     else:
         message = f"the planned step {intent} is already done; the next step is {step.id}"
-    return build(Intent, None, id=intent, premature=premature, message=message)
+    return Intent(id=intent, premature=premature, message=message)
 
 
 def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:

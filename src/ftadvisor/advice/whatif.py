@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ftadvisor.advice.decide import Decision, step_only
-from ftadvisor.advice.results import LADDER, OUTCOMES, Change, Edit, build
+from ftadvisor.advice.results import LADDER, OUTCOMES, Change, Edit
 from ftadvisor.profile.model import EXPERTISE_ORDER, RETRIEVAL_ORDER
 from ftadvisor.rules import conditions as cond
 from ftadvisor.rules.loader import FactFile, OutcomeFile, RuleSet, RungFile
@@ -62,14 +62,9 @@ def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
         if step.id == current.id:
             continue
         assert isinstance(step, RungFile | OutcomeFile)
-        change = build(
-            Change,
-            None,
+        change = Change(
             next_step=step.step,
-            edits=tuple(
-                build(Edit, None, key=k, before=ctx.get(k), after=v)
-                for k, v in sorted(edits.items())
-            ),
+            edits=tuple(Edit(key=k, before=ctx.get(k), after=v) for k, v in sorted(edits.items())),
             fact=flipped,
         )
         previous = best.get(step.step)

@@ -8,9 +8,9 @@ section (with defaults) and is listed with the plan, so a team can change it.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
-from ftadvisor.advice.results import Plan, PlanItem, build
+from ftadvisor.advice.results import Plan, PlanItem
 from ftadvisor.plan import memory as mem
 from ftadvisor.profile.model import Profile
 from ftadvisor.rules.loader import RuleSet
@@ -26,7 +26,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     items: list[PlanItem] = []
 
     def say(topic: str, text: str, source: str) -> None:
-        items.append(build(PlanItem, None, topic=topic, text=text, source=source))
+        items.append(PlanItem(topic=topic, text=text, source=source))
 
     training = profile.training
     hardware = profile.hardware
@@ -179,7 +179,9 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
         cite("huyen-2025", "Finetuning hyperparameters"),
     )
 
-    path = "distillation" if distillation or profile.needs.lower_cost_or_latency else "progression"
+    path: Literal["progression", "distillation"] = (
+        "distillation" if distillation or profile.needs.lower_cost_or_latency else "progression"
+    )
     if path == "distillation":
         say(
             "path",
@@ -224,9 +226,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
             + ("; DeepSpeed or FSDP spread a run over several GPUs." if gpus > 1 else "."),
             cite("huyen-2025", "Finetuning frameworks"),
         )
-    return build(
-        Plan,
-        None,
+    return Plan(
         method=method,
         memory=memory,
         lora=lora_settings,

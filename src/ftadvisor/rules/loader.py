@@ -9,7 +9,6 @@ load, naming the file and the offending key; nothing about a rule is interpreted
 
 # No `from __future__ import annotations` in the modules that define models: pydantic
 # would evaluate every string annotation when the class is made, at each start-up.
-import dataclasses
 import functools
 import zlib
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ftadvisor.advice.results import LADDER, OutcomeId, Reason, RungId, Severity, build, share
+from ftadvisor.advice.results import LADDER, OutcomeId, Reason, RungId, Severity
 from ftadvisor.bundle import parsed
 from ftadvisor.errors import ProfileError, RulesError
 from ftadvisor.profile.yaml import key_path
@@ -163,8 +162,6 @@ class RuleSet:
     sources: dict[str, Source]
     digest: str
     directory: Path
-    packaged: bool = False
-    """The rules shipped with ftadvisor (`packaged_rules`), the same in every process."""
 
     @functools.cached_property
     def by_id(self) -> dict[str, Rule]:
@@ -234,11 +231,7 @@ def rules_directory() -> Path:
 @functools.cache
 def packaged_rules() -> RuleSet:
     """The shipped rules, loaded and compiled once per process."""
-    rules = dataclasses.replace(load_rules(rules_directory()), packaged=True)
-    for rule in rules.by_id.values():
-        for i, reason in enumerate(rule.reasons):
-            share(reason, ("reason", rule.id, i))
-    return rules
+    return load_rules(rules_directory())
 
 
 def load_rules(directory: Path) -> RuleSet:
@@ -310,7 +303,7 @@ def _load_rule(path: Path, data: Any, trusted: bool, sources: dict[str, Source])
                 f"{citation.source!r}; known: {', '.join(sorted(sources))}"
             )
         cite = f"{source.cite}, {citation.section}" if citation.section else source.cite
-        reasons.append(build(Reason, None, text=" ".join(citation.text.split()), source=cite))
+        reasons.append(Reason(text=" ".join(citation.text.split()), source=cite))
     if isinstance(spec, FindingFile) and spec.key is not None:
         top = spec.key.split(".")[0]
         if (
