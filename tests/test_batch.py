@@ -107,11 +107,22 @@ def test_how_many_workers(
     monkeypatch: pytest.MonkeyPatch, files: int, jobs: int | None, cpus: int, expected: int
 ) -> None:
     monkeypatch.setattr(batch, "_cpus", lambda: cpus)
-    assert batch._workers(jobs, [f"p{i}.yaml" for i in range(files)]) == expected
+    assert batch.workers(jobs, files) == expected
 
 
-def test_standard_input_is_never_handed_to_a_worker() -> None:
-    assert batch._workers(4, ["a.yaml", "-", *(f"p{i}.yaml" for i in range(1000))]) == 0
+def test_standard_input_is_never_handed_to_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftadvisor.advice.pipeline import Run
+
+    asked: list[int] = []
+
+    def record(work, items, processes):  # type: ignore[no-untyped-def]
+        asked.append(processes)
+        return iter(())
+
+    monkeypatch.setattr(batch, "ordered_map", record)
+    list(Run(["a.yaml", "-", *(f"p{i}.yaml" for i in range(1000))], jobs=4))
+    list(Run([f"p{i}.yaml" for i in range(1000)], jobs=4))
+    assert asked == [0, 4]
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])
@@ -141,7 +152,7 @@ def test_assessments_unpickle_in_a_process_that_never_assessed(tmp_path: Path) -
         "from ftadvisor.render import Report\n"
         "from ftadvisor.render.json import document\n"
         "items = pickle.loads(open(sys.argv[1], 'rb').read())\n"
-        "print(json.dumps([document(Report(None, a)) for a in items]))\n"
+        "print(json.dumps([document(Report(name=None, assessment=a)) for a in items]))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(dumped)], capture_output=True, text=True, timeout=60
@@ -150,4 +161,6 @@ def test_assessments_unpickle_in_a_process_that_never_assessed(tmp_path: Path) -
     from ftadvisor.render import Report
     from ftadvisor.render.json import document
 
-    assert json.loads(result.stdout) == [document(Report(None, a)) for a in originals]
+    assert json.loads(result.stdout) == [
+        document(Report(name=None, assessment=a)) for a in originals
+    ]

@@ -182,9 +182,9 @@ def test_markdown_stays_under_the_step_summary_limit() -> None:
     from ftadvisor.render import Report
     from ftadvisor.render.markdown import STEP_SUMMARY_LIMIT, render
 
-    report = Report(str(AGREES), assess(load_profile(AGREES)))
+    report = Report(name=str(AGREES), assessment=assess(load_profile(AGREES)))
     out = io.StringIO()
-    render([report] * 2000, out, batch=True)
+    render([report] * 2000, out, batch=True, rules=packaged_rules())
     text = out.getvalue()
     assert len(text.encode()) <= STEP_SUMMARY_LIMIT
     assert "left out to stay under the 1 MiB step-summary limit" in text
@@ -410,3 +410,44 @@ def test_pre_commit_hook_entry_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     shutil.copy(PREMATURE, tmp_path / "ftadvisor.yaml")
     assert _bash(f"{hook['entry']} ftadvisor.yaml", workspace).returncode == 1
+
+
+def test_inputs_are_named_the_same_way_whether_they_fail_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each input has one display name: the path as given, `<stdin>` for `-`; a GitHub
+    # annotation names no file for standard input, since none exists in the checkout.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.yaml").write_text(AGREES.read_text())
+    (tmp_path / "bad.yaml").write_text(INVALID)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ftadvisor",
+            "assess",
+            "-",
+            "./good.yaml",
+            "./bad.yaml",
+            "-f",
+            "github",
+        ],
+        input="name: y\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    files = re.findall(r"file=([^,:]+)", result.stdout)
+    assert set(files) == {"./good.yaml", "./bad.yaml"}
+    assert "file=-" not in result.stdout
+    assert "<stdin>:" in result.stderr and "./bad.yaml:" in result.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "./good.yaml", "./bad.yaml", "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert [d["profile"] for d in json.loads(listed.stdout)] == ["./good.yaml"]
+    assert listed.stderr.startswith("./bad.yaml:")

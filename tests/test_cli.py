@@ -127,10 +127,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_bug_exits_3_without_a_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(profile: object) -> None:
+    def broken(rules: object, profile: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ftadvisor.advice.batch.assess", broken)
+    monkeypatch.setattr("ftadvisor.advice.pipeline.evaluate", broken)
     monkeypatch.delenv("FTADVISOR_DEBUG", raising=False)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
     assert code == 3
@@ -144,10 +144,10 @@ def test_a_bug_exits_3_without_a_traceback(
 def test_interrupt_exits_130(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(profile: object) -> None:
+    def interrupted(rules: object, profile: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ftadvisor.advice.batch.assess", interrupted)
+    monkeypatch.setattr("ftadvisor.advice.pipeline.evaluate", interrupted)
     code, _, err = _run(capsys, "assess", "-p", str(INVOICE))
     assert code == 130 and "interrupted" in err
 

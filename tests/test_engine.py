@@ -254,7 +254,7 @@ def test_roadmap_agrees_with_the_next_step(profile: Profile) -> None:
     from .contract import check_contract
 
     result = assess(profile)
-    check_contract(document(Report(None, result)))
+    check_contract(document(Report(name=None, assessment=result)))
     assert assess(profile) == result  # deterministic
 
 

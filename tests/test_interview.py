@@ -181,14 +181,14 @@ def test_question_mark_shows_why_with_a_source() -> None:
 
 
 def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> None:
+    from ftadvisor.inputs import Input, read
     from ftadvisor.interview.session import answered_keys
-    from ftadvisor.profile.load import read_profile
 
     path = profile_file(
         "version: 1\nname: partial\nevaluation: {criteria_defined: true, pipeline: true}\n"
         "prompting: {systematic: true, few_shot_examples: 10}\nfailures: {behavior: 12}\n"
     )
-    answers = answered_keys(read_profile(path).document.data)
+    answers = answered_keys(read(Input(str(path))).data)
     # task, goal, variants (grouped with `systematic`), then the form branch
     lines = ["", "", "3", "y", *readiness(1000, "strong", "y", "y"), "n"]
     profile, answers, screen = _run(lines, answers)

@@ -30,11 +30,11 @@ def test_every_format_renders_every_profile(data: dict) -> None:
     profile = Profile.model_validate(data)
     result = assess(profile)
     assert assess(profile) == result
-    report = Report("ftadvisor.yaml", result)
+    report = Report(name="ftadvisor.yaml", assessment=result)
     outputs = {}
     for name in FORMATS:
         out = io.StringIO()
-        renderer(name)([report], out, batch=False)
+        renderer(name)([report], out, batch=False, rules=packaged_rules())
         outputs[name] = out.getvalue()
         assert outputs[name].strip(), name
     check_contract(json.loads(outputs["json"]))
@@ -111,7 +111,7 @@ def test_closing_a_readiness_gap_never_moves_back_from_finetune(data: dict) -> N
 def test_dumped_profiles_load_back_identically(data: dict) -> None:
     profile = Profile.model_validate(data)
     text = dump_profile(profile.model_dump(exclude_none=True), "round trip")
-    assert parse_profile(text).profile == profile
+    assert parse_profile(text) == profile
 
 
 # ---- fuzzing the loader: the only outcomes are a profile or our own input error ------------
@@ -131,7 +131,7 @@ def _outcome(text: str) -> None:
         for problem in exc.problems:
             assert problem.message and problem.file == "fuzz.yaml"
         return
-    assess(loaded.profile)
+    assess(loaded)
 
 
 @FUZZ

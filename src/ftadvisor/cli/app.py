@@ -9,7 +9,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TextIO, cast
@@ -18,13 +18,13 @@ import typer
 from typer.exceptions import TyperException
 
 from ftadvisor._version import __version__
-from ftadvisor.advice.batch import assessed
-from ftadvisor.advice.engine import assess as assess_profile
-from ftadvisor.errors import ExitCode, Problem, UserError
+from ftadvisor.advice.pipeline import Gates, Report, Run, judge
+from ftadvisor.errors import ExitCode, UserError
 from ftadvisor.files import write_atomic
-from ftadvisor.profile.load import read_profile
+from ftadvisor.inputs import Input, expand, read
 from ftadvisor.profile.model import Profile
-from ftadvisor.render import Report, renderer
+from ftadvisor.render import renderer
+from ftadvisor.rules.loader import packaged_rules
 
 _SETTINGS: dict[str, Any] = {
     "name": "ftadvisor",
@@ -136,15 +136,15 @@ def assess(
 ) -> int:
     """Recommend the next step for a project: from profiles, or by asking on a terminal."""
     sources = [*(profile or []), *(paths or [])]
-    gates = frozenset(g.value for g in fail_on or ())
+    gates = Gates(frozenset(g.value for g in fail_on or ()), soft_fail)
     render = renderer(output_format.value)
     if sources and not interactive:
         if save is not None:
             raise UserError("--save applies to interactive sessions (add --interactive)")
-        files, batch = _expand(sources)
-        outcome = _Outcome(gates, soft_fail)
-        _emit(lambda out: render(outcome.reports(files, jobs), out, batch=batch), output)
-        return outcome.exit_code
+        inputs, batch = expand(sources)
+        run = Run(inputs, gates, jobs=jobs)
+        _emit(lambda out: render(_noted(run), out, batch=batch, rules=run.rules), output)
+        return run.status
     if len(sources) > 1:
         raise UserError("--interactive takes at most one profile")
     if no_input or sources == ["-"] or not stdin_is_terminal():
@@ -158,37 +158,25 @@ def assess(
 
     from ftadvisor.interview.session import Prompter, answered_keys, session
 
-    loaded = read_profile(Path(sources[0])) if sources else None
-    answers = answered_keys(loaded.document.data) if loaded else {}
-    outcome = _Outcome(gates, soft_fail)
+    answers = answered_keys(read(Input(sources[0])).data) if sources else {}
+    status = ExitCode.OK
 
     def show(p: Profile) -> None:
-        report = outcome.judge(Report(None, assess_profile(p)))
-        _emit(lambda out: render([report], out, batch=False), output)
+        nonlocal status
+        (report,) = _noted([judge(p, gates)])
+        status = max(status, report.status)
+        _emit(lambda out: render([report], out, batch=False, rules=packaged_rules()), output)
 
     session(Prompter(Console(highlight=False)), answers, full=full, save_to=save, show=show)
-    return outcome.exit_code
+    return status
 
 
-def _expand(sources: list[str]) -> tuple[list[str], bool]:
-    """Files to assess, and whether this is a batch (several, or a directory)."""
-    files: list[str] = []
-    batch = len(sources) > 1
-    for source in sources:
-        path = Path(source)
-        if source != "-" and path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
-            if not found:
-                raise UserError(f"{source}: no profiles (*.yaml, *.yml) in this directory")
-            files.extend(str(p) for p in found)
-            batch = True
-        else:
-            files.append(source)
-    if files.count("-") > 1:
-        raise UserError("standard input ('-') can be read only once")
-    return files, batch
+def _noted(reports: Iterable[Report]) -> Iterator[Report]:
+    """The reports, each one's diagnostics printed on standard error as it passes."""
+    for report in reports:
+        for line in report.diagnostics:
+            print(line, file=sys.stderr)
+        yield report
 
 
 def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
@@ -198,60 +186,6 @@ def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
     buffer = io.StringIO()
     write(buffer)
     write_atomic(output, buffer.getvalue())
-
-
-class _Outcome:
-    """Assesses profiles one at a time and keeps the worst exit status (2 > 1 > 0)."""
-
-    def __init__(self, gates: frozenset[str], soft_fail: bool) -> None:
-        self.gates = gates
-        self.soft_fail = soft_fail
-        self.exit_code = ExitCode.OK
-
-    def _worst(self, code: ExitCode) -> None:
-        self.exit_code = max(self.exit_code, code)
-
-    def reports(self, files: list[str], jobs: int | None = None) -> Iterator[Report]:
-        for item in assessed(files, jobs):
-            if item.error is not None:
-                print(item.error.message, file=sys.stderr)
-                self._worst(ExitCode.BAD_INPUT)
-                yield Report(item.source, problems=item.error.problems)
-                continue
-            assert item.assessment is not None
-            report = Report(item.name, item.assessment, item.document)
-            if "premature" in self.gates and item.assessment.intent is None:
-                problem = Problem(
-                    "--fail-on premature needs the profile to say what the team plans next: "
-                    "add `intent: <next-step id>` (e.g. intent: finetune)",
-                    item.name,
-                    report.line_of("name"),
-                    "intent",
-                )
-                print(problem, file=sys.stderr)
-                self._worst(ExitCode.BAD_INPUT)
-                yield Report(item.name, problems=(problem,))
-                continue
-            yield self.judge(report)
-
-    def judge(self, report: Report) -> Report:
-        """Apply the requested gates; failures go to stderr and into the report."""
-        a = report.assessment
-        assert a is not None
-        failed = []
-        if "premature" in self.gates and a.intent is not None and a.intent.premature:
-            failed.append(f"premature intent: {a.intent.message}")
-        for level, severities in (("error", ("error",)), ("warning", ("error", "warning"))):
-            hits = [f.rule for f in a.findings if f.severity in severities]
-            if level in self.gates and hits:
-                failed.append(f"{len(hits)} finding(s) at {level} or worse: {', '.join(hits)}")
-        where = f"{report.source}: " if report.source else ""
-        for message in failed:
-            note = " (--soft-fail: not failing)" if self.soft_fail else ""
-            print(f"ftadvisor: {where}gate failed: {message}{note}", file=sys.stderr)
-        if failed and not self.soft_fail:
-            self._worst(ExitCode.GATE_FAILED)
-        return report._replace(gate_failures=tuple(failed))
 
 
 class MemoryFormat(StrEnum):

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from ftadvisor.errors import Problem, ProfileError
+from ftadvisor.inputs import Input, ProfileData, read
+from ftadvisor.inputs.profile import from_text
 from ftadvisor.profile.model import Profile, section_model
-from ftadvisor.profile.yaml import Document, decode, key_path, parse
-
-
-class LoadedProfile(NamedTuple):
-    """A profile together with where it came from, for reports that cite lines."""
-
-    profile: Profile
-    source: str
-    document: Document
+from ftadvisor.profile.yaml import Document, key_path
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
@@ -27,29 +20,17 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
 
     Raises `ProfileError` listing every problem with its line and key path.
     """
-    return read_profile(path).profile
+    return to_profile(read(Input(os.fspath(path))))
 
 
-def read_profile(path: str | os.PathLike[str]) -> LoadedProfile:
-    name = os.fspath(path)
-    try:
-        raw = Path(name).read_bytes()
-    except IsADirectoryError:
-        raise ProfileError([Problem("is a directory, not a profile file", name)]) from None
-    except FileNotFoundError:
-        raise ProfileError([Problem("no such file", name)]) from None
-    except OSError as exc:
-        raise ProfileError([Problem(f"cannot be read: {exc.strerror or exc}", name)]) from None
-    return validate(parse(decode(raw, name), name), name)
+def parse_profile(text: str, name: str = "<profile>") -> Profile:
+    """Validate profile YAML given as text, named `name` in its problems."""
+    return to_profile(from_text(text, name))
 
 
-def parse_profile(text: str, source: str = "<profile>") -> LoadedProfile:
-    """Validate profile YAML given as text (for standard input and tests)."""
-    return validate(parse(text, source), source)
-
-
-def validate(document: Document, source: str) -> LoadedProfile:
-    """A parsed document checked against the profile contract."""
+def to_profile(read: ProfileData) -> Profile:
+    """Profile data checked against the contract: the step from a reader to the advisor."""
+    document, source = read.document, read.name
     if not isinstance(document.data, dict):
         kind = (
             "a list"
@@ -66,10 +47,9 @@ def validate(document: Document, source: str) -> LoadedProfile:
             ]
         )
     try:
-        profile = Profile.model_validate(document.data)
+        return Profile.model_validate(document.data)
     except ValidationError as exc:
         raise ProfileError(_problems(exc, document, source)) from None
-    return LoadedProfile(profile, source, document)
 
 
 def _problems(exc: ValidationError, document: Document, source: str) -> list[Problem]:

@@ -9,32 +9,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import NamedTuple, Protocol, TextIO
+from typing import Protocol, TextIO
 
-from ftadvisor.advice.results import Assessment
-from ftadvisor.errors import Problem
-from ftadvisor.profile.yaml import Document
+from ftadvisor.advice.pipeline import Report
+from ftadvisor.rules.loader import RuleSet
 
-
-class Report(NamedTuple):
-    """One profile: its assessment, or the problems that kept it from being assessed."""
-
-    source: str | None
-    assessment: Assessment | None = None
-    document: Document | None = None
-    """Where the profile's keys are, for reports that cite lines."""
-    problems: tuple[Problem, ...] = ()
-    gate_failures: tuple[str, ...] = ()
-    """Messages of the policy gates (`--fail-on`) this profile failed."""
-
-    def line_of(self, key: str | None) -> int | None:
-        if not key or self.document is None:
-            return None
-        return self.document.line_of(tuple(key.split(".")))
+__all__ = ["FORMATS", "Renderer", "Report", "renderer"]
 
 
 class Renderer(Protocol):
-    def __call__(self, reports: Iterable[Report], out: TextIO, *, batch: bool) -> None: ...
+    def __call__(
+        self, reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet
+    ) -> None:
+        """`batch`: several inputs (a list, not one object); `rules`: those that
+        produced the assessments, which SARIF and JUnit describe."""
 
 
 FORMATS: dict[str, str] = {

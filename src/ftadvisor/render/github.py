@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
-from ftadvisor.render import Report
+from ftadvisor.advice.pipeline import Report
+from ftadvisor.rules.loader import RuleSet
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -32,7 +33,7 @@ def command(level: str, message: str, *, file: str | None, line: int | None, tit
 
 
 def _lines(report: Report) -> Iterable[str]:
-    file = report.source if report.source and report.source != "<stdin>" else None
+    file = report.name if report.name and report.name != "<stdin>" else None
     if report.assessment is None:
         for p in report.problems:
             where = f"{p.key}: " if p.key else ""
@@ -74,7 +75,7 @@ def _lines(report: Report) -> Iterable[str]:
         )
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
     for report in reports:
         for line in _lines(report):
             out.write(line + "\n")

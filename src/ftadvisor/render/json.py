@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import Plan
-from ftadvisor.render import Report
+from ftadvisor.rules.loader import RuleSet
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -15,7 +16,7 @@ def document(report: Report) -> dict[str, Any]:
     assert a is not None
     step = a.next_step
     return {
-        "profile": report.source,
+        "profile": report.name,
         "name": a.name,
         "next_step": {
             "id": step.id,
@@ -81,7 +82,7 @@ def _plan(plan: Plan | None) -> dict[str, Any] | None:
     }
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
     """One object for one profile; for a batch, an array streamed one object at a time.
 
     Profiles that could not be read are left out: their problems are on stderr and the

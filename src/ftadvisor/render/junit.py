@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import TextIO
 
-from ftadvisor.render import Report
-from ftadvisor.rules.loader import packaged_rules
+from ftadvisor.advice.pipeline import Report
+from ftadvisor.rules.loader import RuleSet
 
 
-def _suite(report: Report) -> ET.Element:
+def _suite(report: Report, rules: RuleSet) -> ET.Element:
     suite = ET.Element("testsuite")
     cases: list[ET.Element] = []
 
@@ -23,13 +23,13 @@ def _suite(report: Report) -> ET.Element:
         element = ET.Element(
             "testcase", classname=f"ftadvisor.{suite.get('name')}", name=name, time="0"
         )
-        if report.source:
-            element.set("file", report.source)
+        if report.name:
+            element.set("file", report.name)
         cases.append(element)
         return element
 
     if report.assessment is None:
-        suite.set("name", report.source or "profile")
+        suite.set("name", report.name or "profile")
         error = ET.SubElement(
             case("profile"),
             "error",
@@ -51,7 +51,7 @@ def _suite(report: Report) -> ET.Element:
                     intent, "failure", type="premature", message=a.intent.message
                 ).text = a.intent.message
         fired = {f.rule: f for f in a.findings}
-        for rule in packaged_rules().findings:
+        for rule in rules.findings:
             element = case(rule.id)
             finding = fired.get(rule.id)
             if finding is None:
@@ -74,9 +74,9 @@ def _suite(report: Report) -> ET.Element:
     return suite
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
     root = ET.Element("testsuites", name="ftadvisor")
-    root.extend(_suite(r) for r in reports)
+    root.extend(_suite(r, rules) for r in reports)
     for attribute in ("tests", "failures", "errors"):
         root.set(attribute, str(sum(int(s.get(attribute, "0")) for s in root)))
     ET.indent(root)

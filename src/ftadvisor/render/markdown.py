@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import LADDER
 from ftadvisor.plan.plan import sci
-from ftadvisor.render import Report
 from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+from ftadvisor.rules.loader import RuleSet
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
@@ -28,7 +29,7 @@ def _one(report: Report) -> str:
         f"**Next step: {_escape(step.title)}** (`{step.id}`)",
         "",
         f"Failure mode: **{a.failure_mode}** ({failure_summary(a)})"
-        + (f" · profile `{report.source}`" if report.source else ""),
+        + (f" · profile `{report.name}`" if report.name else ""),
         "",
         *_intent_lines(report),
         "**Why**",
@@ -101,7 +102,7 @@ def _portfolio(reports: list[Report]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for r in reports:
-        source = f"`{r.source}`" if r.source else ""
+        source = f"`{r.name}`" if r.name else ""
         if r.assessment is None:
             rows.append(f"| | {source} | | ✖ could not be read ({len(r.problems)} problems) | |")
             continue
@@ -120,7 +121,7 @@ def _portfolio(reports: list[Report]) -> list[str]:
 
 
 def _problems(report: Report) -> str:
-    lines = [f"#### ✖ `{report.source}` could not be read", ""]
+    lines = [f"#### ✖ `{report.name}` could not be read", ""]
     lines += [
         f"- line {p.line or '?'}: `{p.key or '(file)'}`: {_escape(p.message)}"
         for p in report.problems
@@ -128,7 +129,7 @@ def _problems(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
     items = list(reports)
     if not batch:
         out.write("".join(_one(r) for r in items if r.assessment is not None))

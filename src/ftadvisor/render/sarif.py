@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ftadvisor._version import __version__
-from ftadvisor.render import Report
-from ftadvisor.rules.loader import FindingFile, packaged_rules
+from ftadvisor.advice.pipeline import Report
+from ftadvisor.rules.loader import FindingFile, RuleSet
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 NEXT_STEP = "ftadvisor.next-step"
@@ -17,7 +17,7 @@ PREMATURE = "ftadvisor.premature-intent"
 INVALID = "ftadvisor.invalid-profile"
 
 
-def _rules() -> list[dict[str, Any]]:
+def _rules(rules: RuleSet) -> list[dict[str, Any]]:
     out = [
         _rule(
             NEXT_STEP,
@@ -39,7 +39,7 @@ def _rules() -> list[dict[str, Any]]:
             "The profile is not valid YAML or does not follow the profile schema.",
         ),
     ]
-    for rule in packaged_rules().findings:
+    for rule in rules.findings:
         spec = rule.spec
         assert isinstance(spec, FindingFile)
         why = " ".join(f"{r.text} [{r.source}]" for r in rule.reasons)
@@ -81,7 +81,7 @@ def _results(report: Report, index: dict[str, int]) -> Iterable[dict[str, Any]]:
             "ruleIndex": index[rule_id],
             "level": level,
             "message": {"text": text},
-            "locations": _location(report.source, line),
+            "locations": _location(report.name, line),
         }
 
     if report.assessment is None:
@@ -107,9 +107,9 @@ def _results(report: Report, index: dict[str, int]) -> Iterable[dict[str, Any]]:
         yield result(f.rule, _LEVELS[f.severity], f.message, report.line_of(f.key))
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
-    rules = _rules()
-    index = {r["id"]: i for i, r in enumerate(rules)}
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+    described = _rules(rules)
+    index = {r["id"]: i for i, r in enumerate(described)}
     results = [res for report in reports for res in _results(report, index)]
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -121,7 +121,7 @@ def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
                         "name": "ftadvisor",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "rules": rules,
+                        "rules": described,
                     }
                 },
                 "results": results,

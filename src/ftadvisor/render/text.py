@@ -16,10 +16,11 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import Plan
 from ftadvisor.plan.plan import sci
-from ftadvisor.render import Report
 from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+from ftadvisor.rules.loader import RuleSet
 
 _STATUS_STYLE = {"done": "green", "next": "bold reverse cyan", "later": "", "not_needed": "dim"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
@@ -91,7 +92,7 @@ def _report(report: Report) -> Group:
     head.add_column(justify="right", style="dim")
     head.add_row(
         Text.assemble(("ftadvisor", "bold"), " · ", a.name),
-        f"profile: {report.source}" if report.source else "",
+        f"profile: {report.name}" if report.name else "",
     )
     parts.append(head)
 
@@ -186,7 +187,7 @@ def _portfolio(reports: list[Report]) -> Table:
     table.add_column("Profile", overflow="fold", ratio=3)
     for r in reports:
         if r.assessment is None:
-            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", r.source or "")
+            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", r.name or "")
             continue
         a = r.assessment
         warnings = sum(f.severity in ("error", "warning") for f in a.findings)
@@ -194,12 +195,12 @@ def _portfolio(reports: list[Report]) -> Table:
         if r.gate_failures:
             step.append(" ✖ gate", style="bold red")
         table.add_row(
-            a.name, a.failure_mode, step, f"{warnings} ⚠" if warnings else "", r.source or ""
+            a.name, a.failure_mode, step, f"{warnings} ⚠" if warnings else "", r.name or ""
         )
     return table
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool) -> None:
+def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
     console = Console(file=out, highlight=False, markup=False, emoji=False)
     if batch:
         console.print(_portfolio(list(reports)))
