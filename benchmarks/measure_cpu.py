@@ -135,7 +135,8 @@ def _child(spec: dict) -> None:  # pragma: no cover - runs in a subprocess
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from ftadvisor.plan.memory import Architecture, Settings, estimate
+    from ftadvisor.plan.architecture import Architecture
+    from ftadvisor.plan.memory import Settings, estimate
 
     rows = []
     for name, arch, method, batch, seq_len, attention in CONFIGS:

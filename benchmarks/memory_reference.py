@@ -19,7 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from ftadvisor.plan.memory import GB, Settings, estimate, preset  # noqa: E402
+from ftadvisor.plan.architecture import preset  # noqa: E402
+from ftadvisor.plan.memory import GB, Settings, estimate  # noqa: E402
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 import ftadvisor.bundle as bundle
 import ftadvisor.interview.questions as questions
-import ftadvisor.plan.memory as memory
+import ftadvisor.plan.architecture as memory
 import ftadvisor.rules.loader as rules
 from ftadvisor.bundle.__main__ import build, packaged_files
 

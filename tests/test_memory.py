@@ -7,20 +7,17 @@ import json
 
 import pytest
 
+from ftadvisor.choices import METHODS
 from ftadvisor.cli.app import run
+from ftadvisor.plan.architecture import Architecture, from_hf_config, lora_params, preset
 from ftadvisor.plan.memory import (
     GB,
     GIB,
-    METHODS,
-    Architecture,
     Settings,
     estimate,
-    from_hf_config,
     largest,
-    lora_params,
     napkin_gradients_and_states_bytes,
     napkin_inference_bytes,
-    preset,
     smallest_gpu,
 )
 

@@ -10,7 +10,8 @@ import pytest
 
 from ftadvisor import Profile, assess, load_profile
 from ftadvisor.cli.app import run
-from ftadvisor.plan.memory import Settings, estimate, preset
+from ftadvisor.plan.architecture import preset
+from ftadvisor.plan.memory import Settings, estimate
 
 from .conftest import EVAL, EXAMPLES, READY
 

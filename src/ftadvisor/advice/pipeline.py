@@ -19,7 +19,7 @@ from typing import Literal
 from ftadvisor.advice import batch
 from ftadvisor.advice.engine import evaluate
 from ftadvisor.advice.results import Assessment
-from ftadvisor.errors import ExitCode, Problem, ProfileError
+from ftadvisor.errors import ExitCode, Problem, ProfileError, UserError
 from ftadvisor.inputs import Input, read
 from ftadvisor.profile.load import to_profile
 from ftadvisor.profile.model import Profile
@@ -39,6 +39,16 @@ class Gates:
     fail_on: frozenset[Gate] = frozenset()
     soft_fail: bool = False
     """Report failed gates, but never fail the run for them."""
+
+    @classmethod
+    def parse(cls, names: Iterable[str], soft_fail: bool = False) -> "Gates":
+        """Gates named as on the command line (`--fail-on warning`)."""
+        chosen: set[Gate] = set()
+        for name in names:
+            if name not in GATES:
+                raise UserError(f"--fail-on {name!r}: expected one of {', '.join(GATES)}")
+            chosen.add(name)
+        return cls(frozenset(chosen), soft_fail)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

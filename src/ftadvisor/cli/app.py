@@ -10,20 +10,20 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO, cast
+from typing import Annotated, Any, TextIO
 
 import typer
 from typer.exceptions import TyperException
 
 from ftadvisor._version import __version__
-from ftadvisor.advice.pipeline import Gates, Report, Run, judge
+from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
+from ftadvisor.cli.memory import memory as memory_command
 from ftadvisor.errors import ExitCode, UserError
 from ftadvisor.files import write_atomic
 from ftadvisor.inputs import Input, expand, read
 from ftadvisor.profile.model import Profile
-from ftadvisor.render import renderer
+from ftadvisor.render import Format, renderer
 from ftadvisor.rules.loader import packaged_rules
 
 _SETTINGS: dict[str, Any] = {
@@ -33,22 +33,6 @@ _SETTINGS: dict[str, Any] = {
     "no_args_is_help": True,
     "pretty_exceptions_enable": False,
 }
-app = typer.Typer(**_SETTINGS)
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    github = "github"
-    sarif = "sarif"
-    junit = "junit"
-
-
-class Gate(StrEnum):
-    premature = "premature"
-    error = "error"
-    warning = "warning"
 
 
 def _version(value: bool) -> None:
@@ -57,7 +41,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool | None,
@@ -69,7 +52,6 @@ def _root(
     """Should we finetune? Advice on adapting an LLM to your task, with sources."""
 
 
-@app.command()
 def assess(
     paths: Annotated[
         list[str] | None,
@@ -85,16 +67,17 @@ def assess(
         ),
     ] = None,
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = (
-        Format.text
+        "text"
     ),
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write the report here (atomically)."),
     ] = None,
     fail_on: Annotated[
-        list[Gate] | None,
+        list[str] | None,
         typer.Option(
             "--fail-on",
+            metavar="[" + "|".join(GATES) + "]",
             help="Exit 1 when the intent is premature, or on findings of this severity or worse.",
         ),
     ] = None,
@@ -136,8 +119,8 @@ def assess(
 ) -> int:
     """Recommend the next step for a project: from profiles, or by asking on a terminal."""
     sources = [*(profile or []), *(paths or [])]
-    gates = Gates(frozenset(g.value for g in fail_on or ()), soft_fail)
-    render = renderer(output_format.value)
+    gates = Gates.parse(fail_on or (), soft_fail)
+    render = renderer(output_format)
     if sources and not interactive:
         if save is not None:
             raise UserError("--save applies to interactive sessions (add --interactive)")
@@ -188,163 +171,6 @@ def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
     write_atomic(output, buffer.getvalue())
 
 
-class MemoryFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-@app.command()
-def memory(
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="A preset alias or Hugging Face repo id (see --list)."),
-    ] = None,
-    params: Annotated[
-        float | None, typer.Option("--params", help="Billions of parameters (Llama-shaped).")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="A Hugging Face config.json.")
-    ] = None,
-    hidden_size: Annotated[int | None, typer.Option("--hidden-size")] = None,
-    num_hidden_layers: Annotated[int | None, typer.Option("--num-hidden-layers")] = None,
-    intermediate_size: Annotated[int | None, typer.Option("--intermediate-size")] = None,
-    num_attention_heads: Annotated[int | None, typer.Option("--num-attention-heads")] = None,
-    num_key_value_heads: Annotated[int | None, typer.Option("--num-key-value-heads")] = None,
-    vocab_size: Annotated[int | None, typer.Option("--vocab-size")] = None,
-    tie_word_embeddings: Annotated[bool, typer.Option("--tie-word-embeddings")] = False,
-    method: Annotated[
-        str,
-        typer.Option("--method", help="inference, full, partial, lora, qlora or prompt-tuning."),
-    ] = "lora",
-    precision: Annotated[
-        str,
-        typer.Option(
-            "--precision",
-            help="fp32, fp16, bf16, mixed-fp16, mixed-bf16 (int8, int4 for inference).",
-        ),
-    ] = "mixed-bf16",
-    optimizer: Annotated[
-        str, typer.Option("--optimizer", help="adam, adamw, adam8bit, momentum or sgd.")
-    ] = "adamw",
-    batch: Annotated[int, typer.Option("--batch", help="Micro-batch per GPU.")] = 1,
-    seq_len: Annotated[int, typer.Option("--seq-len")] = 1024,
-    rank: Annotated[int, typer.Option("--rank", help="LoRA rank.")] = 16,
-    targets: Annotated[
-        str, typer.Option("--targets", help="LoRA targets, from q,k,v,o,gate,up,down.")
-    ] = "q,k,v,o",
-    gradient_checkpointing: Annotated[
-        bool, typer.Option("--gradient-checkpointing/--no-gradient-checkpointing")
-    ] = True,
-    attention: Annotated[str, typer.Option("--attention", help="eager, sdpa or flash.")] = "sdpa",
-    gpus: Annotated[int, typer.Option("--gpus", help="GPUs sharing gradients and states.")] = 1,
-    gpu_memory: Annotated[
-        float | None, typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU.")
-    ] = None,
-    top_layers: Annotated[int, typer.Option("--top-layers", help="For partial.")] = 2,
-    virtual_tokens: Annotated[
-        int, typer.Option("--virtual-tokens", help="For prompt-tuning.")
-    ] = 20,
-    output_format: Annotated[MemoryFormat, typer.Option("--format", "-f")] = MemoryFormat.text,
-    list_models: Annotated[bool, typer.Option("--list", help="List the model presets.")] = False,
-) -> None:
-    """Estimate GPU memory for inference or finetuning, by component."""
-    from ftadvisor.plan import memory as mem
-
-    if list_models:
-        for arch in sorted(
-            {a.name: a for a in mem.presets().values()}.values(), key=lambda a: a.params
-        ):
-            typer.echo(f"{arch.name:<16} {arch.params / 1e9:7.2f}B  {arch.source}")
-        return
-    custom = [hidden_size, num_hidden_layers, intermediate_size, num_attention_heads, vocab_size]
-    chosen = sum(x is not None for x in (model, params, config)) + any(
-        v is not None for v in custom
-    )
-    if chosen != 1:
-        raise UserError(
-            "give exactly one of --model, --params, --config, or a custom "
-            "architecture (--hidden-size, --num-hidden-layers, --intermediate-size, "
-            "--num-attention-heads, --vocab-size)"
-        )
-    if model is not None:
-        arch = mem.preset(model)
-    elif params is not None:
-        if params <= 0:
-            raise UserError("--params must be a positive number of billions")
-        arch = mem.from_params(params)
-    elif config is not None:
-        import json
-
-        try:
-            data = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{config}: cannot read a JSON config: {exc}") from None
-        arch = mem.from_hf_config(data, str(config))
-    else:
-        if any(v is None for v in custom):
-            raise UserError(
-                "a custom architecture needs --hidden-size, --num-hidden-layers, "
-                "--intermediate-size, --num-attention-heads and --vocab-size"
-            )
-        arch = mem.from_hf_config(
-            {
-                "hidden_size": hidden_size,
-                "num_hidden_layers": num_hidden_layers,
-                "intermediate_size": intermediate_size,
-                "num_attention_heads": num_attention_heads,
-                "num_key_value_heads": num_key_value_heads,
-                "vocab_size": vocab_size,
-                "tie_word_embeddings": tie_word_embeddings,
-            },
-            "custom",
-        )
-    choices = {
-        "method": (method, mem.METHODS),
-        "precision": (
-            precision,
-            ("fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"),
-        ),
-        "optimizer": (optimizer, ("adam", "adamw", "adam8bit", "momentum", "sgd")),
-        "attention": (attention, ("eager", "sdpa", "flash")),
-    }
-    for flag, (given, allowed) in choices.items():
-        if given not in allowed:
-            raise UserError(f"--{flag} {given!r}: expected one of {', '.join(allowed)}")
-    if precision in ("int8", "int4") and method != "inference":
-        raise UserError(f"--precision {precision} is for inference; train with qlora instead")
-    target_list = tuple(t.strip() for t in targets.split(",") if t.strip())
-    unknown = [t for t in target_list if t not in mem.TARGETS]
-    if unknown or not target_list:
-        raise UserError(
-            f"--targets: unknown {', '.join(unknown) or '(none)'}; expected a "
-            f"comma-separated subset of {','.join(mem.TARGETS)}"
-        )
-    settings = mem.Settings(
-        method=cast("mem.Method", method),
-        precision=cast("mem.Precision", precision),
-        optimizer=cast("mem.Optimizer", optimizer),
-        batch=batch,
-        seq_len=seq_len,
-        rank=rank,
-        targets=target_list,
-        gradient_checkpointing=gradient_checkpointing,
-        attention=cast("mem.Attention", attention),
-        gpus=gpus,
-        top_layers=top_layers,
-        virtual_tokens=virtual_tokens,
-    )
-    doc = mem.report(mem.estimate(arch, settings), gpu_memory)
-    if output_format is MemoryFormat.json:
-        import json
-
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        from ftadvisor.render.memory import render as render_memory
-
-        render_memory(doc, sys.stdout)
-
-
-@app.command("rules")
 def list_rules() -> None:
     """List the rules with their stable ids and one-line summaries."""
     from ftadvisor.rules.loader import packaged_rules
@@ -355,7 +181,6 @@ def list_rules() -> None:
         typer.echo(f"{spec.id:<44} {spec.kind:<8} {spec.summary}")
 
 
-@app.command()
 def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id.")]) -> None:
     """Show a rule: its condition, thresholds, rationale with sources, and examples."""
     from ftadvisor.rules.docs import explain_rule
@@ -363,7 +188,6 @@ def explain(rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id
     typer.echo(explain_rule(rule_id))
 
 
-@app.command()
 def schema() -> None:
     """Print the profile's JSON Schema (draft-07, for editors and validators)."""
     from ftadvisor.profile.schema import schema_text
@@ -371,7 +195,6 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-@app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter profile.")] = Path(
         "ftadvisor.yaml"
@@ -461,22 +284,35 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INTERNAL_ERROR
 
 
-def _app_for(argv: list[str]) -> typer.Typer:
-    """The app, with only the command being run when the first argument names one.
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "assess": assess,
+    "memory": memory_command,
+    "rules": list_rules,
+    "explain": explain,
+    "schema": schema,
+    "init": init,
+}
+"""The subcommands, in the order help lists them."""
 
-    Typer builds the parser of every registered command on each run, about 3 ms of a
-    start-up that CI pays on every commit; the others are only needed for the group's
-    own help and errors, which a first argument that names a command never reaches.
+
+def make_app(only: str | None = None) -> typer.Typer:
+    """The command-line app; with `only`, just that command.
+
+    Typer builds the parser of every registered command on each run, a few milliseconds
+    of a start-up that CI pays on every commit; the other commands matter only for the
+    group's own help and errors, which a first argument that names a command never
+    reaches. Help and errors are the same either way (tested).
     """
-    name = argv[0] if argv else None
-    for info in app.registered_commands:
-        callback = info.callback
-        if name is not None and name == (info.name or getattr(callback, "__name__", None)):
-            single = typer.Typer(**_SETTINGS)
-            single.registered_callback = app.registered_callback
-            single.registered_commands = [info]
-            return single
+    app = typer.Typer(**_SETTINGS)
+    app.callback()(_root)
+    for name, command in COMMANDS.items():
+        if only is None or only == name:
+            app.command(name)(command)
     return app
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    return make_app(argv[0] if argv and argv[0] in COMMANDS else None)
 
 
 def _interrupted() -> int:

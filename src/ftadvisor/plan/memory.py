@@ -28,21 +28,21 @@ Bytes are exact; reports show GB = 10^9 bytes. GPU sizes on spec sheets ("24 GB"
 
 from __future__ import annotations
 
-import functools
-import math
-from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from ftadvisor.choices import (
+    INFERENCE_ONLY_PRECISIONS,
+    TARGETS,
+    Attention,
+    Method,
+    Optimizer,
+    Target,
+    TrainingPrecision,
+)
 from ftadvisor.errors import UserError
+from ftadvisor.plan.architecture import Architecture, lora_params
 
-Method = Literal["inference", "full", "partial", "lora", "qlora", "prompt-tuning"]
-Precision = Literal["fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"]
-Optimizer = Literal["adam", "adamw", "adam8bit", "momentum", "sgd"]
-Attention = Literal["eager", "sdpa", "flash"]
-Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
-
-METHODS: tuple[Method, ...] = ("inference", "full", "partial", "lora", "qlora", "prompt-tuning")
-TARGETS: tuple[Target, ...] = ("q", "k", "v", "o", "gate", "up", "down")
+Precision = TrainingPrecision
 GB = 10**9
 GIB = 2**30
 OVERHEAD_BYTES = 1 * GIB
@@ -63,70 +63,6 @@ COMMON_GPUS: tuple[tuple[str, float], ...] = (
     ("141 GB (H200)", 141),
     ("192 GB (B200, MI300X)", 192),
 )
-
-
-class Architecture(NamedTuple):
-    """What parameter and activation counts need, named as in Hugging Face configs."""
-
-    hidden_size: int
-    num_hidden_layers: int
-    intermediate_size: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    vocab_size: int
-    tie_word_embeddings: bool = False
-    mlp: Literal["gated", "plain"] = "gated"
-    name: str = "custom"
-    source: str | None = None
-    params_billion: float | None = None
-    """The published count, when known (parameter totals are computed regardless)."""
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_attention_heads
-
-    @property
-    def kv_dim(self) -> int:
-        return self.num_key_value_heads * self.head_dim
-
-    def shapes(self) -> dict[Target, tuple[int, int]]:
-        """(in, out) of each weight matrix in one transformer layer."""
-        h, i, kv = self.hidden_size, self.intermediate_size, self.kv_dim
-        shapes: dict[Target, tuple[int, int]] = {
-            "q": (h, h),
-            "k": (h, kv),
-            "v": (h, kv),
-            "o": (h, h),
-            "up": (h, i),
-            "down": (i, h),
-        }
-        if self.mlp == "gated":
-            shapes["gate"] = (h, i)
-        return shapes
-
-    @property
-    def layer_params(self) -> int:
-        return sum(a * b for a, b in self.shapes().values()) + 2 * self.hidden_size
-
-    @property
-    def embedding_params(self) -> int:
-        return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
-
-    @property
-    def params(self) -> int:
-        """Weights of matrices, embeddings and norms (biases, where any, are left out)."""
-        return self.num_hidden_layers * self.layer_params + self.embedding_params + self.hidden_size
-
-
-def lora_params(arch: Architecture, rank: int, targets: tuple[str, ...]) -> int:
-    """r·(n+m) per adapted n×m matrix, per layer (Hu et al. 2021)."""
-    shapes: dict[str, tuple[int, int]] = {str(k): v for k, v in arch.shapes().items()}
-    missing = [t for t in targets if t not in shapes]
-    if missing:
-        raise UserError(
-            f"{arch.name} has no {', '.join(missing)} matrices; it has {', '.join(shapes)}"
-        )
-    return arch.num_hidden_layers * sum(rank * (shapes[t][0] + shapes[t][1]) for t in targets)
 
 
 class Settings(NamedTuple):
@@ -173,10 +109,25 @@ class Estimate(NamedTuple):
         return (gpu_memory_gb * GIB - self.total_bytes) / GB
 
 
+def parse_targets(text: str) -> tuple[Target, ...]:
+    """`q,k,v,o` as LoRA targets; anything else is an error that lists the choices."""
+    given = [t.strip() for t in text.split(",") if t.strip()]
+    known = [t for t in TARGETS if t in given]
+    unknown = [t for t in given if t not in TARGETS]
+    if unknown or not given:
+        raise UserError(
+            f"--targets: unknown {', '.join(unknown) or '(none)'}; expected a "
+            f"comma-separated subset of {','.join(TARGETS)}"
+        )
+    return tuple(sorted(known, key=given.index))
+
+
 def estimate(arch: Architecture, settings: Settings) -> Estimate:
     s = settings
     if s.batch < 1 or s.seq_len < 1 or s.gpus < 1 or s.rank < 1:
         raise UserError("batch, sequence length, rank and GPU count must be at least 1")
+    if s.precision in INFERENCE_ONLY_PRECISIONS and s.method != "inference":
+        raise UserError(f"--precision {s.precision} is for inference; train with qlora instead")
     compute = (
         "fp32" if s.precision == "fp32" else "fp16" if s.precision.endswith("fp16") else "bf16"
     )
@@ -372,85 +323,6 @@ def napkin_gradients_and_states_bytes(
 ) -> float:
     """One gradient plus the optimizer's states per trainable parameter."""
     return trainable * (1 + _STATES[optimizer]) * bytes_per_value
-
-
-# ---- presets --------------------------------------------------------------------------------
-
-
-@functools.cache
-def presets() -> dict[str, Architecture]:
-    """Every preset under its alias, its extra aliases and its Hugging Face repo id."""
-    from ftadvisor.bundle import parsed
-
-    path = Path(__file__).with_name("presets.yaml")
-    entries, _ = parsed(path.read_bytes(), str(path))
-    table: dict[str, Architecture] = {}
-    for entry in entries:
-        names = [entry["alias"], *(entry.get("aliases") or [])]
-        if entry.get("hf_repo"):
-            names.append(entry["hf_repo"])
-        arch = Architecture(
-            hidden_size=entry["hidden_size"],
-            num_hidden_layers=entry["num_hidden_layers"],
-            intermediate_size=entry["intermediate_size"],
-            num_attention_heads=entry["num_attention_heads"],
-            num_key_value_heads=entry["num_key_value_heads"],
-            vocab_size=entry["vocab_size"],
-            tie_word_embeddings=entry["tie_word_embeddings"],
-            mlp=entry.get("mlp", "gated"),
-            name=entry["alias"],
-            source=entry["source"],
-            params_billion=entry.get("params_billion"),
-        )
-        for name in names:
-            table[name.lower()] = arch
-    return table
-
-
-def preset(name: str) -> Architecture:
-    import difflib
-
-    found = presets().get(name.lower())
-    if found is None:
-        close = difflib.get_close_matches(name.lower(), presets(), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        known = sorted({a.name for a in presets().values()})
-        raise UserError(f"unknown model {name!r}{hint} Known: {', '.join(known)}")
-    return found
-
-
-def from_params(params_billion: float) -> Architecture:
-    """A Llama-shaped stand-in for a model known only by its size: the preset of the
-    nearest size, scaled in depth so the parameter count matches."""
-    candidates = {a.name: a for a in presets().values() if a.mlp == "gated"}
-    target = params_billion * 1e9
-    nearest = min(candidates.values(), key=lambda a: abs(math.log(a.params / target)))
-    layers = max(1, round((target - nearest.embedding_params) / nearest.layer_params))
-    return nearest._replace(
-        num_hidden_layers=layers,
-        name=f"~{params_billion:g}B ({nearest.name}-shaped)",
-        params_billion=params_billion,
-        source=f"scaled from {nearest.name}",
-    )
-
-
-def from_hf_config(data: dict[str, Any], name: str) -> Architecture:
-    """An architecture from a Hugging Face config.json (already parsed)."""
-    try:
-        heads = int(data["num_attention_heads"])
-        return Architecture(
-            hidden_size=int(data["hidden_size"]),
-            num_hidden_layers=int(data["num_hidden_layers"]),
-            intermediate_size=int(data["intermediate_size"]),
-            num_attention_heads=heads,
-            num_key_value_heads=int(data.get("num_key_value_heads") or heads),
-            vocab_size=int(data["vocab_size"]),
-            tie_word_embeddings=bool(data.get("tie_word_embeddings", False)),
-            name=name,
-            source=name,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{name}: not a usable Hugging Face config: missing or bad {exc}") from None
 
 
 def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from ftadvisor.advice.results import Plan, PlanItem
 from ftadvisor.plan import memory as mem
+from ftadvisor.plan.architecture import Architecture, from_hf_config, from_params, preset
 from ftadvisor.profile.model import Profile
 from ftadvisor.rules.loader import RuleSet
 
@@ -244,16 +245,16 @@ def sci(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def _architecture(profile: Profile) -> mem.Architecture | None:
+def _architecture(profile: Profile) -> Architecture | None:
     model = profile.model
     if model is None:
         return None
     if model.preset:
-        return mem.preset(model.preset)
+        return preset(model.preset)
     if model.hidden_size is not None:
-        return mem.from_hf_config(model.model_dump(), "custom (profile model section)")
+        return from_hf_config(model.model_dump(), "custom (profile model section)")
     if model.params_billion:
-        return mem.from_params(model.params_billion)
+        return from_params(model.params_billion)
     return None
 
 

@@ -21,12 +21,12 @@ from pydantic import (
 )
 
 from ftadvisor.advice.results import StepId
+from ftadvisor.choices import Attention, Optimizer, WeightPrecision
 
 CONTRACT_VERSION = 1
 
 Retrieval = Literal["none", "term", "embedding", "hybrid"]
 Expertise = Literal["none", "some", "strong"]
-Precision = Literal["fp32", "fp16", "bf16", "int8", "int4"]
 
 RETRIEVAL_ORDER: tuple[Retrieval, ...] = ("none", "term", "embedding", "hybrid")
 EXPERTISE_ORDER: tuple[Expertise, ...] = ("none", "some", "strong")
@@ -141,7 +141,7 @@ class Model(_Section):
         ),
     )
     params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
-    precision: Precision = Field("bf16", description="Numeric format of the weights")
+    precision: WeightPrecision = Field("bf16", description="Numeric format of the weights")
     hidden_size: PositiveCount | None = Field(
         None, description="Custom architecture, as in a Hugging Face config (added in 0.1.0)"
     )
@@ -170,7 +170,7 @@ class Model(_Section):
     def _known_preset(cls, value: str | None) -> str | None:
         if value is not None:
             from ftadvisor.errors import UserError
-            from ftadvisor.plan.memory import preset
+            from ftadvisor.plan.architecture import preset
 
             try:
                 preset(value)
@@ -195,10 +195,8 @@ class Training(_Section):
     batch_size: PositiveCount = Field(
         8, description="Effective batch size (micro-batch × gradient accumulation)"
     )
-    optimizer: Literal["adam", "adamw", "adam8bit", "momentum", "sgd"] = Field(
-        "adamw", description="Optimizer"
-    )
-    attention: Literal["eager", "sdpa", "flash"] = Field(
+    optimizer: Optimizer = Field("adamw", description="Optimizer")
+    attention: Attention = Field(
         "sdpa", description="Attention implementation (fused kernels store no score matrix)"
     )
     gradient_checkpointing: bool = Field(True, description="Recompute activations in backward")

@@ -8,13 +8,14 @@ A renderer receives the reports as an iterable, so that a batch can be streamed.
 from __future__ import annotations
 
 import importlib
+import typing
 from collections.abc import Iterable
-from typing import Protocol, TextIO
+from typing import Literal, Protocol, TextIO
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.rules.loader import RuleSet
 
-__all__ = ["FORMATS", "Renderer", "Report", "renderer"]
+__all__ = ["FORMATS", "Format", "Renderer", "Report", "renderer"]
 
 
 class Renderer(Protocol):
@@ -25,17 +26,14 @@ class Renderer(Protocol):
         produced the assessments, which SARIF and JUnit describe."""
 
 
-FORMATS: dict[str, str] = {
-    "text": "text",
-    "json": "json",
-    "markdown": "markdown",
-    "github": "github",
-    "sarif": "sarif",
-    "junit": "junit",
-}
+Format = Literal["text", "json", "markdown", "github", "sarif", "junit"]
+FORMATS: tuple[Format, ...] = typing.get_args(Format)
+"""Every report format; each is the module of that name in this package."""
 
 
-def renderer(name: str) -> Renderer:
-    module = importlib.import_module(f"{__name__}.{FORMATS[name]}")
+def renderer(name: Format) -> Renderer:
+    if name not in FORMATS:
+        raise ValueError(f"no such format: {name!r}")
+    module = importlib.import_module(f"{__name__}.{name}")
     render: Renderer = module.render
     return render

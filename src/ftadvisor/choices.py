@@ -1,0 +1,23 @@
+"""Every fixed choice list, stated once: the profile model, the memory model, the command
+line, the schema and the docs all read these."""
+
+import typing
+from typing import Literal
+
+Method = Literal["inference", "full", "partial", "lora", "qlora", "prompt-tuning"]
+TrainingPrecision = Literal["fp32", "fp16", "bf16", "mixed-fp16", "mixed-bf16", "int8", "int4"]
+"""How values are stored while running; `int8`/`int4` are for inference only."""
+WeightPrecision = Literal["fp32", "fp16", "bf16", "int8", "int4"]
+"""How a base model's weights are stored."""
+Optimizer = Literal["adam", "adamw", "adam8bit", "momentum", "sgd"]
+Attention = Literal["eager", "sdpa", "flash"]
+Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
+"""The matrices of a transformer layer that LoRA can adapt."""
+
+METHODS: tuple[Method, ...] = typing.get_args(Method)
+TRAINING_PRECISIONS: tuple[TrainingPrecision, ...] = typing.get_args(TrainingPrecision)
+INFERENCE_ONLY_PRECISIONS: tuple[TrainingPrecision, ...] = ("int8", "int4")
+WEIGHT_PRECISIONS: tuple[WeightPrecision, ...] = typing.get_args(WeightPrecision)
+OPTIMIZERS: tuple[Optimizer, ...] = typing.get_args(Optimizer)
+ATTENTIONS: tuple[Attention, ...] = typing.get_args(Attention)
+TARGETS: tuple[Target, ...] = typing.get_args(Target)
