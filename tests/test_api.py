@@ -17,14 +17,59 @@ from .conftest import EXAMPLES
 def test_public_names() -> None:
     assert set(ftadvisor.__all__) == {
         "Assessment",
+        "Gates",
+        "MemorySettings",
         "Profile",
         "ProfileError",
+        "Report",
+        "RuleSet",
+        "RulesError",
+        "Run",
         "UserError",
         "__version__",
+        "architecture",
         "assess",
+        "estimate_memory",
+        "evaluate",
         "load_profile",
+        "load_rules",
     }
+    for name in ftadvisor.__all__:
+        assert getattr(ftadvisor, name) is not None
     assert issubclass(ProfileError, ftadvisor.UserError)
+    assert not issubclass(ftadvisor.RulesError, ftadvisor.UserError)  # a broken rule is a bug
+
+
+def test_the_layers_a_tool_can_enter_at(tmp_path: Path) -> None:
+    import shutil
+
+    from .conftest import RULES
+
+    profile = load_profile(EXAMPLES / "invoice-extractor.yaml")
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy)
+    assert ftadvisor.evaluate(ftadvisor.load_rules(copy), profile) == assess(profile)
+    (copy / "facts" / "broken.yaml").write_text("id: fact.broken\nkind: fact\n")
+    with pytest.raises(ftadvisor.RulesError, match=r"broken\.yaml"):
+        ftadvisor.load_rules(copy)
+
+    run = ftadvisor.Run(
+        [str(EXAMPLES / "invoice-extractor.yaml"), str(tmp_path / "missing.yaml")],
+        ftadvisor.Gates(fail_on=frozenset({"warning"})),
+    )
+    reports = list(run)
+    assert [r.name for r in reports] == [
+        str(EXAMPLES / "invoice-extractor.yaml"),
+        str(tmp_path / "missing.yaml"),
+    ]
+    assert reports[0].assessment == assess(profile)
+    assert reports[1].assessment is None and "no such file" in reports[1].problems[0].message
+    assert run.status == 2
+
+    estimate = ftadvisor.estimate_memory(
+        ftadvisor.architecture(model="mistral-7b"), ftadvisor.MemorySettings(method="qlora")
+    )
+    assert 0 < estimate.total_gb < 24
 
 
 def test_importing_the_library_loads_neither_typer_nor_rich() -> None:

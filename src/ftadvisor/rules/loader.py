@@ -10,6 +10,7 @@ load, naming the file and the offending key; nothing about a rule is interpreted
 # No `from __future__ import annotations` in the modules that define models: pydantic
 # would evaluate every string annotation when the class is made, at each start-up.
 import functools
+import os
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -234,8 +235,13 @@ def packaged_rules() -> RuleSet:
     return load_rules(rules_directory())
 
 
-def load_rules(directory: Path) -> RuleSet:
-    """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set."""
+def load_rules(directory: str | os.PathLike[str]) -> RuleSet:
+    """Load every `*.yaml` under `directory` (plus `sources.yaml`) into a checked rule set.
+
+    For tools with rules of their own: a copy of the top-level `rules/` changed to suit.
+    Any problem is a `RulesError` naming the file, and the rule and key where it can.
+    """
+    directory = Path(directory)
     digest = _Digest()
     sources_path = directory / "sources.yaml"
     sources: dict[str, Source] = {}
