@@ -59,7 +59,7 @@ def test_qlora_when_lora_does_not_fit() -> None:
     profile = finetune_profile(model={"preset": "llama-2-13b"}, hardware={"gpu_memory_gb": 24})
     plan = assess(profile).plan
     assert plan is not None and plan.method == "qlora"
-    assert plan.memory["fits"] is True
+    assert plan.memory.fits is True
     assert not estimate(preset("llama-2-13b"), Settings(method="lora")).fits(24)
     assert any("Dettmers et al. 2023" in item.source for item in plan.items)
 
@@ -68,7 +68,7 @@ def test_nothing_fits_says_so() -> None:
     plan = assess(
         finetune_profile(model={"preset": "llama-2-70b"}, hardware={"gpu_memory_gb": 16})
     ).plan
-    assert plan is not None and plan.memory["fits"] is False
+    assert plan is not None and plan.memory.fits is False
     assert any("Neither LoRA" in item.text for item in plan.items)
 
 
@@ -90,7 +90,7 @@ def test_full_finetuning_is_mentioned_only_with_ample_data_and_memory() -> None:
 @pytest.mark.parametrize(("examples", "epochs"), [(500, 4), (150_000, 2), (2_000_000, 1)])
 def test_epochs_follow_dataset_size(examples: int, epochs: int) -> None:
     plan = assess(finetune_profile(resources={**READY, "training_examples": examples})).plan
-    assert plan.hyperparameters["epochs"] == epochs
+    assert plan.hyperparameters.epochs == epochs
 
 
 def test_assumptions_come_from_the_profile() -> None:
@@ -100,9 +100,9 @@ def test_assumptions_come_from_the_profile() -> None:
         training={"seq_len": 4096, "batch_size": 32, "lora_rank": 8},
     )
     plan = assess(profile).plan
-    assert plan.lora["rank"] == 8 and plan.lora["alpha"] == 16
+    assert plan.lora.rank == 8 and plan.lora.alpha == 16
     h = plan.hyperparameters
-    assert h["micro_batch"] * h["gradient_accumulation"] >= 32
+    assert h.micro_batch * h.gradient_accumulation >= 32
     assert "sequence length 4096" in plan.assumptions[0]
 
 
@@ -136,8 +136,8 @@ def test_custom_architecture_in_the_profile() -> None:
     named = assess(
         finetune_profile(model={"preset": "llama-2-7b"}, hardware={"gpu_memory_gb": 24})
     ).plan
-    assert custom.memory["params"] == named.memory["params"]
-    assert custom.memory["total_gb"] == named.memory["total_gb"]
+    assert custom.memory.params == named.memory.params
+    assert custom.memory.total_gb == named.memory.total_gb
 
 
 def test_a_partial_custom_architecture_is_an_input_error(profile_file, capsys) -> None:
@@ -155,7 +155,7 @@ def test_several_tasks_get_the_multi_task_route() -> None:
 
 
 def test_learning_rates_read_as_powers_of_ten() -> None:
-    from ftadvisor.plan.plan import sci
+    from ftadvisor.plan.results import sci
 
     assert (sci(2e-4), sci(1e-5), sci(3e-3)) == ("2e-4", "1e-5", "3e-3")
     plan = assess(finetune_profile()).plan

@@ -11,6 +11,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ftadvisor.plan.results import Plan
+
 RungId = Literal[
     "define_evaluation",
     "improve_prompting",
@@ -121,27 +123,6 @@ class Intent:
     id: StepId
     premature: bool
     message: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PlanItem:
-    topic: str
-    text: str
-    source: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
-    """How to finetune, when finetuning is the next step (or the one being prepared)."""
-
-    method: str
-    memory: dict[str, Any] | None
-    lora: dict[str, Any]
-    hyperparameters: dict[str, Any]
-    path: Literal["progression", "distillation"]
-    frameworks: tuple[str, ...]
-    assumptions: tuple[str, ...]
-    items: tuple[PlanItem, ...]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ftadvisor.advice.pipeline import Report
-from ftadvisor.advice.results import Plan
+from ftadvisor.plan.results import Plan
 from ftadvisor.rules.loader import RuleSet
 
 
@@ -72,9 +73,9 @@ def _plan(plan: Plan | None) -> dict[str, Any] | None:
         return None
     return {
         "method": plan.method,
-        "memory": plan.memory,
-        "lora": plan.lora,
-        "hyperparameters": plan.hyperparameters,
+        "memory": None if plan.memory is None else dataclasses.asdict(plan.memory),
+        "lora": {**dataclasses.asdict(plan.lora), "targets": list(plan.lora.targets)},
+        "hyperparameters": dataclasses.asdict(plan.hyperparameters),
         "path": plan.path,
         "frameworks": list(plan.frameworks),
         "assumptions": list(plan.assumptions),

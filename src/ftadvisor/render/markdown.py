@@ -8,7 +8,7 @@ from typing import TextIO
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import LADDER
-from ftadvisor.plan.plan import sci
+from ftadvisor.plan.results import sci
 from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
 from ftadvisor.rules.loader import RuleSet
 
@@ -50,12 +50,12 @@ def _one(report: Report) -> str:
         lines += ["", f"**Plan: {plan.method.upper()}**", ""]
         if plan.memory is not None:
             m = plan.memory
-            fit = "" if m["fits"] is None else (" — fits" if m["fits"] else " — does not fit")
-            gpu = f" of {m['gpus']} × {m['gpu_memory_gb']:g} GB" if m["gpu_memory_gb"] else ""
-            lines.append(f"- {m['model']}: est. {m['total_gb']:.1f} GB{gpu}{fit}")
+            fit = "" if m.fits is None else (" — fits" if m.fits else " — does not fit")
+            gpu = f" of {m.gpus} × {m.gpu_memory_gb:g} GB" if m.gpu_memory_gb else ""
+            lines.append(f"- {m.model}: est. {m.total_gb:.1f} GB{gpu}{fit}")
         lines.append(
-            f"- lr {sci(h['learning_rate'])}, batch {h['effective_batch']} "
-            f"({h['micro_batch']} × {h['gradient_accumulation']}), {h['epochs']} epochs, "
+            f"- lr {sci(h.learning_rate)}, batch {h.effective_batch} "
+            f"({h.micro_batch} × {h.gradient_accumulation}), {h.epochs} epochs, "
             f"{plan.path} path"
         )
         lines += [f"- {_escape(i.text)} — *{_escape(i.source)}*" for i in plan.items]

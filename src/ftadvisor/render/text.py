@@ -17,8 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ftadvisor.advice.pipeline import Report
-from ftadvisor.advice.results import Plan
-from ftadvisor.plan.plan import sci
+from ftadvisor.plan.results import Plan, sci
 from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
 from ftadvisor.rules.loader import RuleSet
 
@@ -41,36 +40,29 @@ def _plan_lines(plan: Plan) -> list[Text | Table]:
     lines: list[Text | Table] = []
     h = plan.hyperparameters
     memory = plan.memory
+    adapters = f" {plan.method.upper()} r={plan.lora.rank} on {','.join(plan.lora.targets)}"
     if memory is not None:
-        summary = Text(
-            f" {plan.method.upper()} r={plan.lora['rank']} on "
-            f"{','.join(plan.lora['targets'])} · {memory['model']} · est. "
-            f"{memory['total_gb']:.1f} GB"
-        )
-        if memory["gpu_memory_gb"]:
-            gpu = memory["gpu_memory_gb"]
-            used = min(1.0, memory["total_gb"] / (gpu * 1.073741824))
-            summary.append(f" of {memory['gpus']} × {gpu:g} GB  ")
+        summary = Text(f"{adapters} · {memory.model} · est. {memory.total_gb:.1f} GB")
+        if memory.gpu_memory_gb:
+            gpu = memory.gpu_memory_gb
+            used = min(1.0, memory.total_gb / (gpu * 1.073741824))
+            summary.append(f" of {memory.gpus} × {gpu:g} GB  ")
             summary.append(
                 "█" * round(20 * used) + "░" * (20 - round(20 * used)),
-                style="green" if memory["fits"] else "red",
+                style="green" if memory.fits else "red",
             )
             summary.append(
-                "  fits" if memory["fits"] else "  does not fit",
-                style="green" if memory["fits"] else "bold red",
+                "  fits" if memory.fits else "  does not fit",
+                style="green" if memory.fits else "bold red",
             )
         lines.append(summary)
     else:
-        lines.append(
-            Text(
-                f" {plan.method.upper()} r={plan.lora['rank']} on {','.join(plan.lora['targets'])}"
-            )
-        )
+        lines.append(Text(adapters))
     lines.append(
         Text(
-            f" lr {sci(h['learning_rate'])} · batch {h['effective_batch']} "
-            f"({h['micro_batch']} × {h['gradient_accumulation']} accumulation) · "
-            f"{h['epochs']} epochs · {plan.path} path"
+            f" lr {sci(h.learning_rate)} · batch {h.effective_batch} "
+            f"({h.micro_batch} × {h.gradient_accumulation} accumulation) · "
+            f"{h.epochs} epochs · {plan.path} path"
         )
     )
     items = _bullets()
