@@ -3,12 +3,12 @@
 Reading the 43 packaged YAML files (rules, sources, presets, questions) through the
 YAML parser costs about 15 ms, more than a tenth of a cold start; loading the same data
 from JSON costs under 1 ms. The YAML stays the one place each fact is stated:
-`_bundle.json` maps a fingerprint of a file's bytes to the data parsed from them, so a
+`bundle.json` maps a fingerprint of a file's bytes to the data parsed from them, so a
 file that is edited, or one the bundle never saw (a custom rules directory), simply
 misses and goes through the YAML parser as before. A stale bundle costs speed, never
 correctness, and a test fails while the committed bundle is stale.
 
-    python -m ftadvisor.bundle.__main__     # regenerate src/ftadvisor/_bundle.json
+    python -m ftadvisor.bundle     # regenerate src/ftadvisor/bundle/bundle.json
 """
 
 from __future__ import annotations
