@@ -191,10 +191,10 @@ def test_rules_from_another_directory_can_be_evaluated(rules_copy: Path) -> None
     """Embedding tools can load their own copy; a changed threshold changes the advice."""
     from ftadvisor.advice.engine import evaluate
 
-    def lower_floor(data: dict[str, Any]) -> None:
-        data["when"]["value"] = 100
+    def raise_floor(data: dict[str, Any]) -> None:
+        data["when"]["value"] = 300
 
-    _edit(rules_copy, "fact.too-few-examples", lower_floor)
+    _edit(rules_copy, "fact.too-few-examples", raise_floor)
     profile = Profile.model_validate(
         {
             "version": 1,
@@ -214,8 +214,8 @@ def test_rules_from_another_directory_can_be_evaluated(rules_copy: Path) -> None
             },
         }
     )
-    assert assess(profile).next_step.id == "prepare_finetune"
-    assert evaluate(load_rules(rules_copy), profile).next_step.id == "finetune"
+    assert assess(profile).next_step.id == "finetune"
+    assert evaluate(load_rules(rules_copy), profile).next_step.id == "prepare_finetune"
 
 
 def test_rules_reference_is_current() -> None:

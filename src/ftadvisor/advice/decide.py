@@ -31,6 +31,7 @@ def decide_context(rules: RuleSet, ctx: dict[str, Any]) -> Decision:
         ctx[key] = check(ctx)
     states = tuple((applies(ctx), done(ctx)) for applies, done in rules.rung_checks)
     pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
+    pending = _early(rules, ctx, pending)
     if pending is not None:
         return Decision(ctx, states, pending, rules.rungs[pending])
     for outcome in rules.outcomes:
@@ -59,13 +60,24 @@ def step_only(rules: RuleSet, ctx: dict[str, Any], changed: set[str] | None = No
                 if value != ctx[key]:
                     ctx[key] = value
                     changed.add(key)
-    for (applies, done), rung in zip(rules.rung_checks, rules.rungs, strict=True):
+    for i, (applies, done) in enumerate(rules.rung_checks):
         if applies(ctx) and not done(ctx):
-            return rung
+            return rules.rungs[_early(rules, ctx, i)]
     for outcome in rules.outcomes:
         if outcome.checks["when"](ctx):
             return outcome
     raise RulesError("no rung is pending and no outcome rule fired")
+
+
+def _early(rules: RuleSet, ctx: dict[str, Any], pending: int | None) -> int | None:
+    """The rung that goes ahead of the pending one, if an `early` condition says so."""
+    if pending is not None:
+        for index, early, ahead_of in rules.early_rungs:
+            if pending in ahead_of:
+                applies, done = rules.rung_checks[index]
+                if early(ctx) and not done(ctx):
+                    return index
+    return pending
 
 
 def failure_mode(ctx: dict[str, Any]) -> FailureMode:

@@ -66,7 +66,7 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
             else "done"
             if done
             else "later"
-            if applies and nxt is not None and i > nxt
+            if applies and nxt is not None
             else "not_needed"
         ]
         for i, (applies, done) in enumerate(decision.rungs)

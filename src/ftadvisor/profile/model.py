@@ -53,74 +53,133 @@ class _Section(BaseModel):
 
 
 class Goal(_Section):
+    """A measured goal (`current` and `target`) or a judgement (`met`), never both."""
+
     metric: str = Field("score", min_length=1, description="Name of the metric the goal is on")
-    current: Number = Field(description="Where the metric stands today")
-    target: Number = Field(description="The value that would be good enough")
+    current: Number | None = Field(None, description="Where the metric stands today")
+    target: Number | None = Field(None, description="The value that would be good enough")
     higher_is_better: bool = Field(
         True, description="False for error rates, latency or cost, where lower is better"
     )
+    met: bool | None = Field(
+        None,
+        description=(
+            "Instead of current and target: quality is good enough, a judgement (e.g. from "
+            "production review). Added in contract revision 2"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Goal":
+        measured = (self.current is not None, self.target is not None)
+        if self.met is not None and any(measured):
+            raise ValueError("give current and target, or met alone, not both")
+        if measured[0] != measured[1]:
+            missing = "target" if measured[0] else "current"
+            raise ValueError(f"current and target go together: {missing} is missing")
+        if self.met is None and not any(measured):
+            raise ValueError("a goal needs current and target, or met")
+        return self
 
     @property
-    def met(self) -> bool:
-        """Whether `current` reaches `target` in the goal's direction."""
-        return goal_met(self.current, self.target, self.higher_is_better)
+    def measured(self) -> bool:
+        return self.current is not None and self.target is not None
+
+    @property
+    def reached(self) -> bool:
+        """Whether the goal is met: judged so, or `current` reaches `target`."""
+        if self.current is not None and self.target is not None:
+            return goal_met(self.current, self.target, self.higher_is_better)
+        return bool(self.met)
+
+
+# Every key below may be absent or null: "not stated" (contract revision 2). What an
+# unknown counts as is the decision's to say (ftadvisor.advice.unknowns), not the model's.
 
 
 class Evaluation(_Section):
-    criteria_defined: bool = Field(False, description="You know what a good output is")
-    pipeline: bool = Field(False, description="You can score a change systematically")
+    criteria_defined: bool | None = Field(None, description="You know what a good output is")
+    pipeline: bool | None = Field(None, description="You can score a change systematically")
 
 
 class Prompting(_Section):
-    systematic: bool = Field(
-        False,
+    systematic: bool | None = Field(
+        None,
         description="Clear instructions, versioned prompts, variants compared on the eval set",
     )
-    variants_tested: Count = Field(0, description="Prompt variants compared on the eval set")
-    few_shot_examples: Count = Field(0, description="Most examples tried in one prompt")
-    strongest_model_tried: bool = Field(
-        False, description="The best affordable model was tried with the best prompt"
+    variants_tested: Count | None = Field(
+        None, description="Prompt variants compared on the eval set"
+    )
+    few_shot_examples: Count | None = Field(None, description="Most examples tried in one prompt")
+    strongest_model_tried: bool | None = Field(
+        None, description="The best affordable model was tried with the best prompt"
+    )
+    decomposed: bool | None = Field(
+        None,
+        description=(
+            "The task already runs as a chain of prompts or agents, one sub-task each. "
+            "Added in contract revision 2"
+        ),
     )
 
 
 class Failures(_Section):
-    information: Count = Field(
-        0, description="Reviewed failures with wrong, outdated or missing facts"
-    )
-    behavior: Count = Field(
-        0,
+    information: Count | None = Field(
+        None,
         description=(
-            "Reviewed failures with right facts but wrong format, style, relevance or safety"
+            "Reviewed failures where the fact needed was missing, wrong or outdated in "
+            "everything the model had (its training and the context it was given)"
+        ),
+    )
+    behavior: Count | None = Field(
+        None,
+        description=(
+            "Reviewed failures where the model had what it needed (the fact was in the "
+            "context) but the output failed on format, style, relevance, safety or "
+            "faithfulness to the context"
         ),
     )
 
     @property
     def total(self) -> int:
-        return self.information + self.behavior
+        return (self.information or 0) + (self.behavior or 0)
 
 
 class Needs(_Section):
-    fresh_information: bool = Field(False, description="Answers depend on facts that change")
-    private_knowledge: bool = Field(
-        False, description="Answers depend on the organisation's own data"
+    fresh_information: bool | None = Field(
+        None, description="Answers depend on facts that change (news, prices, stock)"
     )
-    strict_format: bool = Field(
-        False,
+    private_knowledge: bool | None = Field(
+        None, description="Answers depend on the organisation's own data"
+    )
+    strict_format: bool | None = Field(
+        None,
         description="Output must follow a rare or strict syntax (custom schema, SQL dialect, DSL)",
     )
-    lower_cost_or_latency: bool = Field(
-        False, description="A smaller or cheaper model should do the job"
+    lower_cost_or_latency: bool | None = Field(
+        None, description="A smaller, cheaper or faster model should do the job"
+    )
+    multi_step: bool | None = Field(
+        None,
+        description=(
+            "One prompt does several sub-tasks in a row (find the tables, then write the "
+            "query, then check it). Added in contract revision 2"
+        ),
     )
 
 
 class Resources(_Section):
-    training_examples: Count = Field(0, description="High-quality (input, output) pairs available")
-    ml_expertise: Expertise = Field("none", description="Experience training and evaluating models")
-    can_serve_custom_model: bool = Field(
-        False, description="You can self-host, or use a provider that serves finetuned models"
+    training_examples: Count | None = Field(
+        None, description="High-quality (input, output) pairs available"
     )
-    maintenance_budget: bool = Field(
-        False, description="An owner and budget to re-evaluate and retrain"
+    ml_expertise: Expertise | None = Field(
+        None, description="Experience training and evaluating models"
+    )
+    can_serve_custom_model: bool | None = Field(
+        None, description="You can self-host, or use a provider that serves finetuned models"
+    )
+    maintenance_budget: bool | None = Field(
+        None, description="An owner and budget to re-evaluate and retrain"
     )
 
 
@@ -244,8 +303,10 @@ class Profile(_Section):
     goal: Goal | None = None
     evaluation: Evaluation = Evaluation()
     prompting: Prompting = Prompting()
-    retrieval: Retrieval = Field("none", description="The most advanced retrieval already in place")
-    finetuned: bool = Field(False, description="A finetuned model is already in use")
+    retrieval: Retrieval | None = Field(
+        None, description="The most advanced retrieval already in place"
+    )
+    finetuned: bool | None = Field(None, description="A finetuned model is already in use")
     failures: Failures = Failures()
     needs: Needs = Needs()
     resources: Resources = Resources()

@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel
 
 from ftadvisor.profile.model import Profile, field_type, goal_met, section_model
+from ftadvisor.rules import unknowns
 
 Context = Mapping[str, Any]
 Check = Callable[[Context], bool]
@@ -72,10 +73,13 @@ DERIVED_FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("goal.present", "bool", derived=True, description="the profile states a goal"),
     FieldSpec(
-        "goal.met",
+        "goal.reached",
         "bool",
         derived=True,
-        description="current reaches target in the goal's direction (false without a goal)",
+        description=(
+            "current reaches target in the goal's direction, or the goal is judged met "
+            "(`goal.met: true`); false without a goal"
+        ),
     ),
 )
 
@@ -133,7 +137,15 @@ _PLAN = _plan()
 
 
 def context(profile: Profile) -> dict[str, Any]:
-    """The flat view of a profile that conditions read, derived fields included."""
+    """The flat view of a profile that conditions read: unknowns counted as the contract
+    says (`ftadvisor.rules.unknowns`), derived fields included."""
+    ctx = unknowns.resolve(stated(profile))
+    derive(ctx)
+    return ctx
+
+
+def stated(profile: Profile) -> dict[str, Any]:
+    """The flat view of what the profile states: None for every key it leaves out."""
     ctx: dict[str, Any] = {}
     for section, fields in _PLAN:
         source = profile if section is None else getattr(profile, section)
@@ -143,7 +155,6 @@ def context(profile: Profile) -> dict[str, Any]:
         else:
             for key, attribute in fields:
                 ctx[key] = getattr(source, attribute)
-    derive(ctx)
     return ctx
 
 
@@ -154,10 +165,13 @@ def derive(ctx: dict[str, Any]) -> None:
     ctx["failures.total"] = total
     ctx["failures.information_share"] = information / total if total else 0.0
     ctx["failures.behavior_share"] = behavior / total if total else 0.0
-    present = ctx["goal.current"] is not None
-    ctx["goal.present"] = present
-    ctx["goal.met"] = present and goal_met(
-        ctx["goal.current"], ctx["goal.target"], ctx["goal.higher_is_better"]
+    current, target = ctx["goal.current"], ctx["goal.target"]
+    measured = current is not None and target is not None
+    ctx["goal.present"] = measured or ctx["goal.met"] is not None
+    ctx["goal.reached"] = (
+        goal_met(current, target, ctx["goal.higher_is_better"])
+        if measured
+        else ctx["goal.met"] is True
     )
 
 

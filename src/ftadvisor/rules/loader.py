@@ -74,6 +74,11 @@ class RungFile(_RuleFile):
     """A few words for the ladder picture."""
     applies: Any
     done: Any
+    early: Any = None
+    """When this holds, the rung is the next step ahead of the pending rungs in
+    `ahead_of` (contract rev 2: an early `decompose_task`), the one exception to "the
+    earlier rung wins"."""
+    ahead_of: list[RungId] = Field(default_factory=list)
 
 
 class OutcomeFile(_RuleFile):
@@ -210,6 +215,17 @@ class RuleSet:
         return tuple((r.checks["applies"], r.checks["done"]) for r in self.rungs)
 
     @functools.cached_property
+    def early_rungs(self) -> tuple[tuple[int, cond.Check, frozenset[int]], ...]:
+        """(rung index, its `early` check, indices of the rungs it goes ahead of)."""
+        found = []
+        for i, rule in enumerate(self.rungs):
+            spec = rule.spec
+            if isinstance(spec, RungFile) and spec.early is not None:
+                ahead = frozenset(LADDER.index(r) for r in spec.ahead_of)
+                found.append((i, rule.checks["early"], ahead))
+        return tuple(found)
+
+    @functools.cached_property
     def by_fact(self) -> dict[str, Rule]:
         return {r.spec.fact: r for r in self.facts if isinstance(r.spec, FactFile)}
 
@@ -318,7 +334,16 @@ def _load_rule(path: Path, data: Any, trusted: bool, sources: dict[str, Source])
             and top not in ("goal", "hardware", "model")
         ):
             raise RulesError(f"{label}: key: {spec.key!r} is not a profile key")
-    names = ("applies", "done") if isinstance(spec, RungFile) else ("when",)
+    names: tuple[str, ...] = ("when",)
+    if isinstance(spec, RungFile):
+        names = ("applies", "done") if spec.early is None else ("applies", "done", "early")
+        if (spec.early is None) != (not spec.ahead_of):
+            raise RulesError(f"{label}: early and ahead_of go together")
+        later = [r for r in spec.ahead_of if LADDER.index(r) >= LADDER.index(spec.step)]
+        if later:
+            raise RulesError(
+                f"{label}: ahead_of: {', '.join(later)} do not come before {spec.step}"
+            )
     conditions: dict[str, cond.Condition] = {}
     for name in names:
         try:
