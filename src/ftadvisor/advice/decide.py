@@ -62,7 +62,7 @@ def step_only(rules: RuleSet, ctx: dict[str, Any], changed: set[str] | None = No
                     changed.add(key)
     for i, (applies, done) in enumerate(rules.rung_checks):
         if applies(ctx) and not done(ctx):
-            return rules.rungs[_early(rules, ctx, i)]
+            return rules.rungs[_early(rules, ctx, i) or i]
     for outcome in rules.outcomes:
         if outcome.checks["when"](ctx):
             return outcome
@@ -74,7 +74,7 @@ def _early(rules: RuleSet, ctx: dict[str, Any], pending: int | None) -> int | No
     if pending is not None:
         for index, early, ahead_of in rules.early_rungs:
             if pending in ahead_of:
-                applies, done = rules.rung_checks[index]
+                done = rules.rung_checks[index][1]
                 if early(ctx) and not done(ctx):
                     return index
     return pending

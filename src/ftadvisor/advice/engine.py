@@ -9,14 +9,16 @@ Everything domain-specific — thresholds, branches, gates — lives in the rule
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import NamedTuple
 
 from ftadvisor._version import __version__
-from ftadvisor.advice.decide import Decision, decide, failure_mode
+from ftadvisor.advice.decide import Decision, decide_context, failure_mode, step_only
 from ftadvisor.advice.results import (
     SEVERITIES,
     Assessment,
+    Assumption,
     Finding,
     Intent,
     NextStep,
@@ -24,13 +26,22 @@ from ftadvisor.advice.results import (
     Rung,
     RungStatus,
     Tally,
+    Then,
     Versions,
 )
 from ftadvisor.advice.whatif import changes
 from ftadvisor.profile.model import CONTRACT_VERSION, Profile
 from ftadvisor.rules import conditions as cond
+from ftadvisor.rules import unknowns
 from ftadvisor.rules.conditions import Check
-from ftadvisor.rules.loader import FindingFile, OutcomeFile, RuleSet, RungFile, packaged_rules
+from ftadvisor.rules.loader import (
+    FindingFile,
+    OutcomeFile,
+    Rule,
+    RuleSet,
+    RungFile,
+    packaged_rules,
+)
 
 
 def assess(profile: Profile) -> Assessment:
@@ -47,18 +58,23 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     The parts that depend only on the rules (rungs by status, findings, versions) are
     made once per rule set and shared by every assessment.
     """
-    decision = decide(rules, profile)
-    ctx = decision.ctx
+    stated = cond.stated(profile)
+    ctx = unknowns.resolve(stated)
+    cond.derive(ctx)
+    decision = decide_context(rules, ctx)
     parts = _parts(rules)
     spec = decision.step_rule.spec
     assert isinstance(spec, RungFile | OutcomeFile)
+    assumptions = _assumptions(rules, stated, ctx, spec.step)
+    ctx["assumptions.count"] = len(assumptions)
+    nxt = decision.next_rung
     next_step = NextStep(
         id=spec.step,
         title=spec.title,
         rule=spec.id,
         reasons=_reasons(rules, decision),
+        then=_then(rules, decision),
     )
-    nxt = decision.next_rung
     roadmap = tuple(
         parts.rungs[i][
             "next"
@@ -71,7 +87,6 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         ]
         for i, (applies, done) in enumerate(decision.rungs)
     )
-    failures = profile.failures
     plan = None
     if spec.step in ("finetune", "prepare_finetune"):
         from ftadvisor.plan.plan import make_plan  # memory model and presets load only when needed
@@ -84,9 +99,10 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
         name=profile.name,
         next_step=next_step,
         failure_mode=failure_mode(ctx),
-        failures=Tally(information=failures.information, behavior=failures.behavior),
+        failures=Tally(information=ctx["failures.information"], behavior=ctx["failures.behavior"]),
         roadmap=roadmap,
-        findings=tuple(f for check, f in parts.findings if check(ctx)),
+        findings=_findings(parts, ctx, assumptions),
+        assumptions=assumptions,
         intent=_intent(profile, next_step, roadmap),
         versions=parts.versions,
     )
@@ -97,6 +113,8 @@ class _Parts(NamedTuple):
     findings: tuple[tuple[Check, Finding], ...]
     """In report order: severity, then rule id."""
     versions: Versions
+    examples_floor: int
+    """The PEFT floor the rules use (fact too_few_examples), for reporting its unknown."""
 
 
 _PARTS: dict[int, tuple[RuleSet, _Parts]] = {}
@@ -133,7 +151,7 @@ def _parts(rules: RuleSet) -> _Parts:
         findings.append((rule.checks["when"], finding))
     findings.sort(key=lambda pair: (SEVERITIES.index(pair[1].severity), pair[1].rule))
     versions = Versions(ftadvisor=__version__, contract=CONTRACT_VERSION, rules=rules.digest)
-    parts = _Parts(tuple(rungs), tuple(findings), versions)
+    parts = _Parts(tuple(rungs), tuple(findings), versions, _examples_floor(rules))
     _PARTS[id(rules)] = (rules, parts)
     return parts
 
@@ -204,3 +222,122 @@ def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
     reasons.extend(decision.step_rule.reasons)
     seen: set[int] = set()
     return tuple(r for r in reasons if id(r) not in seen and not seen.add(id(r)))  # type: ignore[func-returns-value]
+
+
+NOT_STATED = "finding.not-stated"
+"""The finding rule raised once per assumption, on the assumption's key."""
+EARLY_RUNGS = 3
+"""Evaluation, prompting and examples: steps that come before what the failures say."""
+_LEANING = {
+    "information": "your failures are about facts",
+    "behavior": "your failures are about form",
+    "mixed": "your failures are of both kinds, and facts come first",
+}
+
+
+def _assumptions(
+    rules: RuleSet, stated: dict[str, object], ctx: dict[str, object], step: str
+) -> tuple[Assumption, ...]:
+    """Each unstated key of the reported groups whose other value changes the step,
+    found by re-deciding the profile with that key stated the other way."""
+    found = []
+    floor = _parts(rules).examples_floor
+    for key, reported in unknowns.REPORTED.items():
+        if stated[key] is not None:
+            continue
+        taken = ctx[key]
+        if reported.group == "readiness":
+            assumed = floor if key == "resources.training_examples" else unknowns.ASSUMED_READY[key]
+            other = floor - 1 if reported.if_not == "below-floor" else reported.if_not
+        else:
+            assumed = taken
+            other = (not taken) if reported.if_not is None else reported.if_not
+        if key == "resources.training_examples" and other < 0:
+            continue
+        trial = unknowns.resolve({**stated, key: other})
+        cond.derive(trial)
+        rule = step_only(rules, trial)
+        assert isinstance(rule.spec, RungFile | OutcomeFile)
+        if rule.spec.step == step:
+            continue
+        found.append(
+            Assumption(
+                key=key,
+                assumed=assumed,
+                if_not=rule.spec.step,
+                message=_assumption_message(key, reported.group, assumed, other, rule),
+            )
+        )
+    return tuple(found)
+
+
+def _assumption_message(key: str, group: str, assumed: object, other: object, rule: Rule) -> str:
+    def value(v: object) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    spec = rule.spec
+    assert isinstance(spec, RungFile | OutcomeFile)
+    if key == "resources.training_examples":
+        taken, otherwise = f"assumed to be at least {assumed}", "with fewer"
+    elif group == "readiness":
+        taken, otherwise = f"assumed {value(assumed)}", f"if {value(other)}"
+    else:
+        taken, otherwise = f"counted as {value(assumed)}", f"if {value(other)}"
+    return (
+        f"{key} is not stated and is {taken}; {otherwise}, the next step would be "
+        f"{spec.step} ({spec.title}). State it to settle the advice."
+    )
+
+
+def _then(rules: RuleSet, decision: Decision) -> Then | None:
+    nxt = decision.next_rung
+    if nxt is None or nxt >= EARLY_RUNGS:
+        return None
+    ctx = decision.ctx
+    later = [
+        i
+        for i, (applies, done) in enumerate(decision.rungs)
+        if i >= EARLY_RUNGS and applies and not done
+    ]
+    if not later:
+        return None
+    first = later[0]
+    for index, early, ahead_of in rules.early_rungs:
+        if first in ahead_of and index in later and early(ctx):
+            first = index
+    spec = rules.rungs[first].spec
+    assert isinstance(spec, RungFile)
+    mode = failure_mode(ctx)
+    because = _LEANING.get(mode, "")
+    if spec.step == "decompose_task" and first != later[-1]:
+        because = "your failures are about form, and one prompt does several sub-tasks"
+    return Then(id=spec.step, title=spec.title, because=because)
+
+
+def _findings(
+    parts: _Parts, ctx: dict[str, object], assumptions: tuple[Assumption, ...]
+) -> tuple[Finding, ...]:
+    fired: list[Finding] = []
+    for check, finding in parts.findings:
+        if not check(ctx):
+            continue
+        if finding.rule == NOT_STATED:
+            fired.extend(
+                dataclasses.replace(finding, key=a.key, message=a.message) for a in assumptions
+            )
+        else:
+            fired.append(finding)
+    return tuple(fired)
+
+
+def _examples_floor(rules: RuleSet) -> int:
+    fact = rules.by_fact.get("too_few_examples")
+    if fact is not None:
+        condition = fact.conditions["when"]
+        if (
+            isinstance(condition, cond.Leaf)
+            and condition.field == "resources.training_examples"
+            and condition.op == "lt"
+        ):
+            return int(condition.value)
+    return 1

@@ -54,6 +54,9 @@ class NextStep:
     title: str
     rule: str
     reasons: tuple[Reason, ...]
+    then: "Then | None" = None
+    """When the step is an early rung (evaluation, prompting, examples): the first
+    substantive step the stated failures point to once it is done."""
 
     @property
     def rationale(self) -> tuple[str, ...]:
@@ -62,6 +65,13 @@ class NextStep:
     @property
     def sources(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.source for r in self.reasons))
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Then:
+    id: RungId
+    title: str
+    because: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +90,18 @@ class Finding:
     message: str
     key: str | None
     reasons: tuple[Reason, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Assumption:
+    """A key the profile does not state that the next step depends on (contract rev 2)."""
+
+    key: str
+    assumed: Any
+    """The value it was taken as ("How unknowns count")."""
+    if_not: StepId
+    """The next step were it the other way: found by re-assessing, not guessed."""
+    message: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +169,7 @@ class Assessment:
     failures: Tally
     roadmap: tuple[Rung, ...]
     findings: tuple[Finding, ...]
+    assumptions: tuple[Assumption, ...] = ()
     intent: Intent | None = None
     versions: Versions
     what_if: Callable[[], tuple[Change, ...]] | None = dataclasses.field(

@@ -32,6 +32,9 @@ LORA_TARGETS: tuple[Target, ...] = ("q", "k", "v", "o")
 LORA_ALPHA_PER_RANK = 2
 PEFT_LEARNING_RATE = 2e-4
 FULL_LEARNING_RATE = 1e-5
+HEADROOM_SHARE = 0.10
+"""Less free memory than this share of the GPU risks out-of-memory errors from
+fragmentation and from spikes the estimate does not model: the plan steps down."""
 FULL_FINETUNE_MIN_EXAMPLES = 10_000
 """Below this, full finetuning is not worth mentioning even when it fits."""
 PROMPT_LOSS_WEIGHT = 0.1
@@ -88,7 +91,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     else:
         settings = _settings(training, gpus)
         method, chosen = _choose_method(arch, settings, gpu_gb, notes)
-        fit, chosen = _memory_fit(arch, chosen, gpu_gb, gpus, training.batch_size)
+        fit, chosen = _memory_fit(arch, chosen, gpu_gb, gpus, training.batch_size, notes)
         micro_batch = fit.micro_batch if fit.fits else None
         assumptions.extend(chosen.assumptions)
         _mention_full_finetuning(arch, settings, gpu_gb, examples, notes)
@@ -110,7 +113,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     )
     lora = _lora(training.lora_rank, notes)
     hyperparameters = _hyperparameters(method, micro_batch or 1, training, examples, notes)
-    path = _path(distillation or bool(profile.needs.lower_cost_or_latency), notes)
+    path = _path(distillation, notes)
     if training.tasks > 1:
         _multi_task(training.tasks, notes)
     frameworks = _frameworks(profile, gpus, notes)
@@ -184,13 +187,32 @@ def _memory_fit(
     gpu_gb: float | None,
     gpus: int,
     batch_size: int,
+    notes: _Notes,
 ) -> tuple[MemoryFit, mem.Estimate]:
-    """The chosen method's estimate at the largest micro-batch (up to the effective
-    batch) that fits, when the GPU memory is known."""
+    """The chosen method's estimate at the largest micro-batch that fits with headroom
+    and divides the effective batch, so that accumulation gives exactly the batch asked
+    for, when the GPU memory is known."""
     fits = chosen.fits(gpu_gb) if gpu_gb is not None else None
     if gpu_gb is not None and fits:
-        micro_batch = mem.largest(arch, chosen.settings, gpu_gb, "batch", limit=batch_size)
-        chosen = mem.estimate(arch, chosen.settings._replace(batch=micro_batch or 1))
+        largest = mem.largest(arch, chosen.settings, gpu_gb, "batch", limit=batch_size) or 1
+        divisors = [d for d in range(largest, 0, -1) if batch_size % d == 0]
+        micro = divisors[0]
+        trial = mem.estimate(arch, chosen.settings._replace(batch=micro))
+        for smaller in divisors[1:]:
+            if trial.headroom_gb(gpu_gb) >= HEADROOM_SHARE * gpu_gb * mem.GIB / mem.GB:
+                break
+            micro, trial = smaller, mem.estimate(arch, chosen.settings._replace(batch=smaller))
+        chosen = trial
+        if chosen.headroom_gb(gpu_gb) < HEADROOM_SHARE * gpu_gb * mem.GIB / mem.GB:
+            notes.say(
+                "memory",
+                f"Less than {HEADROOM_SHARE:.0%} of the {gpu_gb:g} GB is left free even at "
+                f"micro-batch {micro} ({chosen.headroom_gb(gpu_gb):.1f} GB): a run this "
+                "close to the limit can fail on fragmentation; shorten the sequences, "
+                "use QLoRA or a larger GPU.",
+                "huyen-2025",
+                "Memory Math",
+            )
     fit = MemoryFit(
         model=arch.name,
         micro_batch=chosen.settings.batch,
@@ -210,10 +232,10 @@ def _mention_full_finetuning(
     arch: Architecture,
     settings: mem.Settings,
     gpu_gb: float | None,
-    examples: int,
+    examples: int | None,
     notes: _Notes,
 ) -> None:
-    if examples < FULL_FINETUNE_MIN_EXAMPLES or gpu_gb is None:
+    if examples is None or examples < FULL_FINETUNE_MIN_EXAMPLES or gpu_gb is None:
         return
     full = mem.estimate(arch, settings._replace(method="full"))
     if full.fits(gpu_gb):
@@ -246,11 +268,12 @@ def _lora(rank: int, notes: _Notes) -> LoraSettings:
 
 
 def _hyperparameters(
-    method: Method, micro: int, training: Training, examples: int, notes: _Notes
+    method: Method, micro: int, training: Training, examples: int | None, notes: _Notes
 ) -> Hyperparameters:
     learning_rate = PEFT_LEARNING_RATE if method in ("lora", "qlora") else FULL_LEARNING_RATE
     accumulation = math.ceil(training.batch_size / micro)
-    epochs, epochs_range = next((e, r) for floor, e, r in EPOCHS if examples >= floor)
+    epochs, epochs_range = next((e, r) for floor, e, r in EPOCHS if (examples or 0) >= floor)
+    data = f"{examples:,} examples" if examples is not None else "an unstated number of examples"
     section = "Finetuning hyperparameters"
     notes.say(
         "hyperparameters",
@@ -270,7 +293,7 @@ def _hyperparameters(
     )
     notes.say(
         "hyperparameters",
-        f"{epochs} epochs for {examples:,} examples (range {epochs_range}); "
+        f"{epochs} epochs for {data} (range {epochs_range}); "
         "stop when validation loss turns up while training loss falls.",
         "huyen-2025",
         section,
@@ -321,7 +344,7 @@ def _multi_task(tasks: int, notes: _Notes) -> None:
 def _frameworks(profile: Profile, gpus: int, notes: _Notes) -> tuple[str, ...]:
     resources = profile.resources
     section = "Finetuning frameworks"
-    if resources.ml_expertise == "none" or not resources.can_serve_custom_model:
+    if resources.ml_expertise == "none" or resources.can_serve_custom_model is False:
         notes.say(
             "frameworks",
             "A finetuning API is the quickest start and serves the result; it "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftadvisor.advice.results import Assessment, Change
+from ftadvisor.advice.results import Assessment, Assumption, Change, Finding
 
 ICONS = {"done": "✔", "next": "▶", "later": "○", "not_needed": "·"}
 SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
@@ -25,6 +25,21 @@ def change_text(change: Change) -> str:
     return ", ".join(f"{e.key} {value(e.before)} → {value(e.after)}" for e in change.edits)
 
 
+PRESENCE = 0.25
+"""The share at which a failure mode is present (contract); shares shown never round
+across it."""
+
+
+def share_text(share: float, threshold: float = PRESENCE) -> str:
+    """A percentage that stays on its side of the threshold: 24.7% is not "25%"."""
+    for digits in (0, 1, 2):
+        text = f"{share:.{digits}%}"
+        shown = round(share * 100, digits) / 100
+        if (shown >= threshold) == (share >= threshold):
+            return text
+    return f"{share:.3%}"
+
+
 def failure_summary(assessment: Assessment) -> str:
     tally = assessment.failures
     if not tally.total:
@@ -33,5 +48,20 @@ def failure_summary(assessment: Assessment) -> str:
     for mode in ("information", "behavior"):
         count = getattr(tally, mode)
         if count:
-            parts.append(f"{count} {mode} ({tally.share(mode):.0%})")
+            parts.append(f"{count} {mode} ({share_text(tally.share(mode))})")
     return f"{' and '.join(parts)} of {tally.total} reviewed"
+
+
+def assumption_value(assumption: Assumption) -> str:
+    if assumption.key == "resources.training_examples":
+        return f"at least {assumption.assumed}"
+    return value(assumption.assumed)
+
+
+NOT_STATED = "finding.not-stated"
+
+
+def listed_findings(assessment: Assessment) -> tuple[Finding, ...]:
+    """The findings a human-readable report lists: the not-stated ones are shown as the
+    assumptions under the next step instead."""
+    return tuple(f for f in assessment.findings if f.rule != NOT_STATED)

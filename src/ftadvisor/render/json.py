@@ -26,6 +26,11 @@ def document(report: Report) -> dict[str, Any]:
             "sources": list(step.sources),
             "reasons": [{"text": r.text, "source": r.source} for r in step.reasons],
             "rule": step.rule,
+            "then": (
+                {"id": step.then.id, "title": step.then.title, "because": step.then.because}
+                if step.then
+                else None
+            ),
         },
         "failure_mode": a.failure_mode,
         "failures": {
@@ -36,6 +41,16 @@ def document(report: Report) -> dict[str, Any]:
             "behavior_share": round(a.failures.share("behavior"), 4),
         },
         "roadmap": [{"id": r.id, "status": r.status, "title": r.title} for r in a.roadmap],
+        "assumptions": [
+            {
+                "key": x.key,
+                "assumed": x.assumed,
+                "if_not": x.if_not,
+                "message": x.message,
+                "line": report.line_of(x.key),
+            }
+            for x in a.assumptions
+        ],
         "findings": [
             {
                 "rule": f.rule,

@@ -9,7 +9,14 @@ from typing import TextIO
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import LADDER
 from ftadvisor.plan.results import sci
-from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+from ftadvisor.render.common import (
+    ICONS,
+    SEVERITY_ICONS,
+    assumption_value,
+    change_text,
+    failure_summary,
+    listed_findings,
+)
 from ftadvisor.rules.loader import RuleSet
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
@@ -17,6 +24,29 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
 def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def _then_lines(report: Report) -> list[str]:
+    assert report.assessment is not None
+    then = report.assessment.next_step.then
+    if then is None:
+        return []
+    because = f" — {_escape(then.because)}" if then.because else ""
+    return [f"Then: **{_escape(then.title)}** (`{then.id}`){because}", ""]
+
+
+def _assumption_lines(report: Report) -> list[str]:
+    assert report.assessment is not None
+    assumptions = report.assessment.assumptions
+    if not assumptions:
+        return []
+    lines = ["**Assumes** (not stated in the profile)", ""]
+    lines += [
+        f"- {SEVERITY_ICONS['warning']} `{x.key}` taken as {_escape(assumption_value(x))}; "
+        f"otherwise `{x.if_not}`"
+        for x in assumptions
+    ]
+    return [*lines, ""]
 
 
 def _one(report: Report) -> str:
@@ -31,6 +61,8 @@ def _one(report: Report) -> str:
         f"Failure mode: **{a.failure_mode}** ({failure_summary(a)})"
         + (f" · profile `{report.name}`" if report.name else ""),
         "",
+        *_then_lines(report),
+        *_assumption_lines(report),
         *_intent_lines(report),
         "**Why**",
         "",
@@ -60,9 +92,10 @@ def _one(report: Report) -> str:
         )
         lines += [f"- {_escape(i.text)} — *{_escape(i.source)}*" for i in plan.items]
 
-    if a.findings:
+    findings = listed_findings(a)
+    if findings:
         lines += ["", "**Findings**", ""]
-        for f in a.findings:
+        for f in findings:
             line = report.line_of(f.key)
             where = f"`{f.key}`" + (f" (line {line})" if line else "") + ": " if f.key else ""
             lines.append(

@@ -18,7 +18,14 @@ from rich.text import Text
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.plan.results import Plan, sci
-from ftadvisor.render.common import ICONS, SEVERITY_ICONS, change_text, failure_summary
+from ftadvisor.render.common import (
+    ICONS,
+    SEVERITY_ICONS,
+    assumption_value,
+    change_text,
+    failure_summary,
+    listed_findings,
+)
 from ftadvisor.rules.loader import RuleSet
 
 _STATUS_STYLE = {"done": "green", "next": "bold reverse cyan", "later": "", "not_needed": "dim"}
@@ -100,6 +107,28 @@ def _report(report: Report) -> Group:
     parts.append(Text())
     parts.append(nxt)
     parts.append(Text(f"Failure mode: {a.failure_mode} — {failure_summary(a)}", style="dim"))
+    if step.then is not None:
+        parts.append(
+            Text.assemble(
+                "Then: ",
+                (step.then.title, "bold"),
+                f" [{step.then.id}]",
+                f" — {step.then.because}" if step.then.because else "",
+            )
+        )
+    if a.assumptions:
+        assumed = _bullets()
+        for x in a.assumptions:
+            assumed.add_row(
+                Text(f" {SEVERITY_ICONS['warning']}", style="yellow"),
+                Text.assemble(
+                    (x.key, "bold"),
+                    f" not stated, taken as {assumption_value(x)}; otherwise ",
+                    (x.if_not, "bold"),
+                ),
+            )
+        parts.append(Text("Assumes", style="bold"))
+        parts.append(assumed)
     if a.intent is not None:
         style = "bold red" if a.intent.premature else "green"
         mark = "✖ premature" if a.intent.premature else "✔"
@@ -136,10 +165,11 @@ def _report(report: Report) -> Group:
         parts.append(_heading("Plan"))
         parts.extend(_plan_lines(a.plan))
 
-    if a.findings:
+    listed = listed_findings(a)
+    if listed:
         parts.append(_heading("Findings"))
         findings = _bullets()
-        for f in a.findings:
+        for f in listed:
             line = report.line_of(f.key)
             where = f"{f.key}" + (f" (line {line})" if line else "") + ": " if f.key else ""
             findings.add_row(

@@ -73,6 +73,15 @@ DERIVED_FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("goal.present", "bool", derived=True, description="the profile states a goal"),
     FieldSpec(
+        "assumptions.count",
+        "number",
+        derived=True,
+        description=(
+            "unstated keys the next step depends on (known once the step is; 0 while "
+            "the step is being decided, so only findings may read it)"
+        ),
+    ),
+    FieldSpec(
         "goal.reached",
         "bool",
         derived=True,
@@ -165,6 +174,7 @@ def derive(ctx: dict[str, Any]) -> None:
     ctx["failures.total"] = total
     ctx["failures.information_share"] = information / total if total else 0.0
     ctx["failures.behavior_share"] = behavior / total if total else 0.0
+    ctx.setdefault("assumptions.count", 0)
     current, target = ctx["goal.current"], ctx["goal.target"]
     measured = current is not None and target is not None
     ctx["goal.present"] = measured or ctx["goal.met"] is not None
