@@ -24,7 +24,8 @@ profile_data = st.builds(
     | st.fixed_dictionaries(
         {"current": st.floats(-10, 10), "target": st.floats(-10, 10)},
         optional={"metric": words, "higher_is_better": st.booleans()},
-    ),
+    )
+    | st.fixed_dictionaries({"met": st.booleans()}, optional={"metric": words}),
     evaluation=st.fixed_dictionaries(
         {}, optional={"criteria_defined": st.booleans(), "pipeline": st.booleans()}
     ),
@@ -35,6 +36,7 @@ profile_data = st.builds(
             "variants_tested": counts,
             "few_shot_examples": counts,
             "strongest_model_tried": st.booleans(),
+            "decomposed": st.booleans(),
         },
     ),
     retrieval=st.none() | st.sampled_from(["none", "term", "embedding", "hybrid"]),
@@ -49,6 +51,7 @@ profile_data = st.builds(
                 "private_knowledge",
                 "strict_format",
                 "lower_cost_or_latency",
+                "multi_step",
             )
         },
     ),

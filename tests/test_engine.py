@@ -38,10 +38,22 @@ def test_failure_mode_uses_the_25_percent_share(information: int, behavior: int,
 
 def test_evaluation_first_even_when_the_goal_is_reported_met() -> None:
     result = assess(
-        make_profile(goal={"current": 0.99, "target": 0.9}, evaluation={"criteria_defined": True})
+        make_profile(
+            goal={"current": 0.99, "target": 0.9},
+            evaluation={"criteria_defined": True, "pipeline": False},
+        )
     )
     assert result.next_step.id == "define_evaluation"
     assert any(f.rule == "finding.goal-met-unverified" for f in result.findings)
+
+
+def test_a_measured_goal_implies_evaluation_unless_stated_otherwise() -> None:
+    """Contract rev 2: a metric measured against a target implies criteria and a pipeline."""
+    measured = assess(make_profile(goal={"current": 0.99, "target": 0.9}))
+    assert measured.next_step.id == "no_change"
+    judged = assess(make_profile(goal={"met": True}))
+    assert judged.next_step.id == "define_evaluation"
+    assert assess(make_profile(evaluation=EVAL, goal={"met": True})).next_step.id == "no_change"
 
 
 def test_goal_met_means_no_change_whatever_the_later_rungs_say() -> None:
@@ -70,7 +82,10 @@ def test_goal_direction_lower_is_better() -> None:
     assert missed.next_step.id == "review_failures"
 
 
-@pytest.mark.parametrize(("resources", "step"), [(READY, "finetune"), ({}, "prepare_finetune")])
+@pytest.mark.parametrize(
+    ("resources", "step"),
+    [(READY, "finetune"), ({**READY, "can_serve_custom_model": False}, "prepare_finetune")],
+)
 def test_goal_met_with_cost_pressure_takes_the_distillation_path(
     resources: dict[str, Any], step: str
 ) -> None:
@@ -116,7 +131,7 @@ def test_both_modes_present_means_retrieval_first() -> None:
     [
         ("none", "rag_term", "next", "later"),
         ("term", "rag_advanced", "done", "next"),
-        ("embedding", "decompose_task", "done", "done"),
+        ("embedding", "rag_advanced", "done", "next"),
         ("hybrid", "decompose_task", "done", "done"),
     ],
 )
@@ -150,7 +165,7 @@ def test_mixed_failures_move_to_the_form_branch_once_retrieval_is_done() -> None
 @pytest.mark.parametrize(
     ("gap", "value"),
     [
-        ("training_examples", 299),
+        ("training_examples", 99),
         ("ml_expertise", "none"),
         ("can_serve_custom_model", False),
         ("maintenance_budget", False),
@@ -204,7 +219,7 @@ def test_reasons_name_the_specific_open_gate() -> None:
         )
     )
     text = " ".join(r.text for r in result.next_step.reasons)
-    assert "300" in text
+    assert "100" in text
     assert all(r.source for r in result.next_step.reasons)
 
 
@@ -215,11 +230,11 @@ def test_what_would_change_names_the_missing_examples() -> None:
             evaluation=EVAL,
             prompting=prompting,
             failures=FORM,
-            resources={**READY, "training_examples": 100},
+            resources={**READY, "training_examples": 40},
         )
     )
     edits = {(c.next_step, e.key, e.after) for c in result.changes for e in c.edits}
-    assert ("finetune", "resources.training_examples", 300) in edits
+    assert ("finetune", "resources.training_examples", 100) in edits
 
 
 def test_what_would_change_finds_the_smallest_share_move() -> None:
@@ -262,15 +277,19 @@ def test_roadmap_agrees_with_the_next_step(profile: Profile) -> None:
 @given(profiles)
 def test_domain_invariants(profile: Profile) -> None:
     result = assess(profile)
-    ready = profile.evaluation.criteria_defined and profile.evaluation.pipeline
+    measured = profile.goal is not None and profile.goal.measured
+    evaluation = profile.evaluation
+    ready = all(
+        measured if v is None else v for v in (evaluation.criteria_defined, evaluation.pipeline)
+    )
     if not ready:
         assert result.next_step.id == "define_evaluation"
     if result.next_step.id in ("finetune", "prepare_finetune") and not (
-        profile.goal and profile.goal.met and profile.needs.lower_cost_or_latency
+        profile.goal and profile.goal.reached and profile.needs.lower_cost_or_latency
     ):
         # Training is never advised while fact failures still have retrieval to climb.
         assert result.failure_mode in ("behavior", "mixed")
-        assert result.failure_mode == "behavior" or profile.retrieval in ("embedding", "hybrid")
+        assert result.failure_mode == "behavior" or profile.retrieval == "hybrid"
     if result.next_step.id == "finetune":
         assert result.rung("prepare_finetune").status != "later"
 

@@ -86,6 +86,11 @@ def test_finetune_path_with_counts_entered_directly() -> None:
         *NO_GOAL,
         *prompting(variants=6, examples=20),
         *counts(information=2, behavior=30),
+        # A few fact failures call for retrieval when none is in place and the facts
+        # change or are the organisation's own (contract rev 2): asked, then ruled out.
+        "none",  # retrieval in place
+        "n",  # facts that change
+        "n",  # private knowledge
         "y",  # strongest model tried
         *readiness(1500, "some", "y", "y"),
         "n",  # not finetuned yet
@@ -93,7 +98,7 @@ def test_finetune_path_with_counts_entered_directly() -> None:
     profile, answers, _ = _run(lines)
     assert assess(profile).next_step.id == "finetune"
     assert answers["resources.ml_expertise"] == "some"
-    assert "retrieval" not in answers  # form failures: retrieval cannot change the advice
+    assert answers["retrieval"] == "none"
 
 
 def test_not_ready_path() -> None:
@@ -103,8 +108,11 @@ def test_not_ready_path() -> None:
         *NO_GOAL,
         *prompting(variants=9, examples=30),
         *counts(information=1, behavior=40),
+        "none",  # retrieval in place
+        "n",  # facts that change
+        "n",  # private knowledge
         "y",  # strongest model tried
-        *readiness(120, "none", "y", "n"),
+        *readiness(60, "none", "y", "n"),
     ]
     profile, answers, _ = _run(lines)
     result = assess(profile)
@@ -205,6 +213,7 @@ def test_saved_profile_round_trips_to_the_same_advice(tmp_path: Path) -> None:
         *goal("f1", 0.7, 0.9),
         *prompting(variants=5, examples=8),
         *counts(information=1, behavior=20),
+        *["none", "n", "n"],  # retrieval, changing facts, private data
         "y",  # strongest model tried
         *readiness(600, "some", "y", "n"),
     ]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ftadvisor import Profile, assess
-from ftadvisor.advice.engine import decide
+from ftadvisor.advice.decide import decide
 from ftadvisor.errors import RulesError
 from ftadvisor.rules.conditions import FACT_PREFIX
 from ftadvisor.rules.loader import load_rules, packaged_rules

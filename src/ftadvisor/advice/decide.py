@@ -8,6 +8,7 @@ from ftadvisor.advice.results import FailureMode
 from ftadvisor.errors import RulesError
 from ftadvisor.profile.model import Profile
 from ftadvisor.rules import conditions as cond
+from ftadvisor.rules import unknowns
 from ftadvisor.rules.loader import Rule, RuleSet
 
 
@@ -19,24 +20,32 @@ class Decision(NamedTuple):
     """(applies, done) per rung, in ladder order."""
     next_rung: int | None
     step_rule: Rule
+    stated: dict[str, Any] | None = None
+    """What the profile states (None where it does not): a variant of the profile is
+    re-counted from it, since one stated key can imply another."""
 
 
 def decide(rules: RuleSet, profile: Profile) -> Decision:
-    return decide_context(rules, cond.context(profile))
+    stated = cond.stated(profile)
+    ctx = unknowns.resolve(stated)
+    cond.derive(ctx)
+    return decide_context(rules, ctx, stated)
 
 
-def decide_context(rules: RuleSet, ctx: dict[str, Any]) -> Decision:
-    """The decision for a flat context (see `_conditions.context`); facts are added to it."""
+def decide_context(
+    rules: RuleSet, ctx: dict[str, Any], stated: dict[str, Any] | None = None
+) -> Decision:
+    """The decision for a flat context (see `conditions.context`); facts are added to it."""
     for key, check in rules.fact_checks:
         ctx[key] = check(ctx)
     states = tuple((applies(ctx), done(ctx)) for applies, done in rules.rung_checks)
     pending = next((i for i, (applies, done) in enumerate(states) if applies and not done), None)
     pending = _early(rules, ctx, pending)
     if pending is not None:
-        return Decision(ctx, states, pending, rules.rungs[pending])
+        return Decision(ctx, states, pending, rules.rungs[pending], stated)
     for outcome in rules.outcomes:
         if outcome.checks["when"](ctx):
-            return Decision(ctx, states, None, outcome)
+            return Decision(ctx, states, None, outcome, stated)
     raise RulesError(
         "no rung is pending and no outcome rule fired: the outcome rules must cover every case"
     )

@@ -14,7 +14,7 @@ import functools
 from typing import NamedTuple
 
 from ftadvisor._version import __version__
-from ftadvisor.advice.decide import Decision, decide_context, failure_mode, step_only
+from ftadvisor.advice.decide import Decision, decide, failure_mode, step_only
 from ftadvisor.advice.results import (
     SEVERITIES,
     Assessment,
@@ -58,10 +58,9 @@ def evaluate(rules: RuleSet, profile: Profile) -> Assessment:
     The parts that depend only on the rules (rungs by status, findings, versions) are
     made once per rule set and shared by every assessment.
     """
-    stated = cond.stated(profile)
-    ctx = unknowns.resolve(stated)
-    cond.derive(ctx)
-    decision = decide_context(rules, ctx)
+    decision = decide(rules, profile)
+    ctx, stated = decision.ctx, decision.stated
+    assert stated is not None
     parts = _parts(rules)
     spec = decision.step_rule.spec
     assert isinstance(spec, RungFile | OutcomeFile)

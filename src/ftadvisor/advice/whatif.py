@@ -20,6 +20,7 @@ from ftadvisor.advice.decide import Decision, step_only
 from ftadvisor.advice.results import LADDER, OUTCOMES, Change, Edit
 from ftadvisor.profile.model import EXPERTISE_ORDER, RETRIEVAL_ORDER
 from ftadvisor.rules import conditions as cond
+from ftadvisor.rules import unknowns
 from ftadvisor.rules.loader import FactFile, OutcomeFile, RuleSet, RungFile
 
 MAX_CHANGES = 4
@@ -33,6 +34,8 @@ _SHARES = {
 }
 Edits = dict[str, Any]
 _DERIVED = tuple(f.name for f in cond.FIELDS.values() if f.derived)
+_PLAIN = tuple(unknowns.REPORTED)
+"""Keys an edit elsewhere can change by implication (evaluation and prompting)."""
 
 
 def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
@@ -54,9 +57,13 @@ def changes(rules: RuleSet, decision: Decision) -> tuple[Change, ...]:
     current = decision.step_rule.spec
     best: dict[str, Change] = {}
     for edits, flipped in candidates:
-        trial = {**ctx, **edits}
+        if decision.stated is None:
+            trial = {**ctx, **edits}
+        else:  # re-counted from what is stated: one stated key can imply another
+            trial = {**ctx, **unknowns.resolve({**decision.stated, **edits})}
         cond.derive(trial)
         changed = set(edits)
+        changed.update(k for k in _PLAIN if trial[k] != ctx[k])
         changed.update(k for k in _DERIVED if trial[k] != ctx[k])
         step = step_only(rules, trial, changed).spec
         if step.id == current.id:

@@ -324,8 +324,11 @@ class Profile(_Section):
     @model_validator(mode="before")
     @classmethod
     def _empty_sections_take_defaults(cls, data: Any) -> Any:
+        # An empty section states nothing; an empty `goal:` is no goal at all.
         if isinstance(data, dict) and any(data.get(s, 0) is None for s in _SECTIONS):
-            return {k: ({} if k in _SECTIONS and v is None else v) for k, v in data.items()}
+            data = {k: ({} if k in _SECTIONS and v is None else v) for k, v in data.items()}
+        if isinstance(data, dict) and data.get("goal") == {}:
+            data = {k: v for k, v in data.items() if k != "goal"}
         return data
 
     @field_validator("version", mode="before")
