@@ -199,3 +199,100 @@ def test_fuzz_mutated_examples(text: str) -> None:
 def test_fuzz_structured_documents(data: object) -> None:
     _outcome(yaml.safe_dump({"version": 1, "name": "x", "extra": data}))
     _outcome(yaml.safe_dump(data))
+
+
+# ---- contract rev 2: assumptions --------------------------------------------------------
+
+ASSUMABLE = (
+    "evaluation.criteria_defined",
+    "evaluation.pipeline",
+    "prompting.systematic",
+    "prompting.few_shot_examples",
+    "prompting.strongest_model_tried",
+    "prompting.decomposed",
+    "resources.training_examples",
+    "resources.ml_expertise",
+    "resources.can_serve_custom_model",
+    "resources.maintenance_budget",
+)
+"""Keys of the evaluation, prompting and readiness groups that the rules decide on."""
+
+
+def _other_way(key: str, assumed: object) -> object:
+    """The contract's "the other way" for a value an unknown was taken as."""
+    if key == "resources.ml_expertise":
+        return "none"
+    if key == "resources.training_examples":
+        assert isinstance(assumed, int)
+        return assumed - 1  # assumed: the floor; the other way: one short of it
+    if key == "prompting.few_shot_examples":
+        return 1
+    assert isinstance(assumed, bool), (key, assumed)
+    return not assumed
+
+
+def _stated(data: dict, key: str, value: object) -> dict:
+    section, _, leaf = key.partition(".")
+    return {**data, section: {**data.get(section, {}), leaf: value}}
+
+
+def _is_stated(data: dict, key: str) -> bool:
+    section, _, leaf = key.partition(".")
+    return data.get(section, {}).get(leaf) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile_data)
+def test_assumptions_are_unstated_keys_whose_other_way_changes_the_step(data: dict) -> None:
+    profile = Profile.model_validate(data)
+    result = assess(profile)
+    out = io.StringIO()
+    renderer("json")(
+        [Report(name="p.yaml", assessment=result)], out, batch=False, rules=packaged_rules()
+    )
+    listed = {a["key"]: a for a in json.loads(out.getvalue())["assumptions"]}
+    assert set(listed) == {a.key for a in result.assumptions}
+    for key, assumption in listed.items():
+        assert not _is_stated(data, key), f"{key} is stated, so it is not an assumption"
+        assert assumption["if_not"] != result.next_step.id
+        flipped = Profile.model_validate(_stated(data, key, _other_way(key, assumption["assumed"])))
+        assert assess(flipped).next_step.id == assumption["if_not"], key
+        warned = [f for f in result.findings if f.key == key and f.severity == "warning"]
+        assert warned, f"no warning finding on {key}"
+    # Complete: an unstated key whose other way would change the step is listed. The
+    # value it was taken as is the one the flip starts from: found by stating it.
+    for key in ASSUMABLE:
+        if _is_stated(data, key) or key in listed:
+            continue
+        taken = cond.context(profile)[key]
+        if key.startswith("resources."):
+            taken = {"resources.ml_expertise": "some", "resources.training_examples": 100}.get(
+                key, True
+            )
+        other = Profile.model_validate(_stated(data, key, _other_way(key, taken)))
+        assert assess(other).next_step.id == result.next_step.id, f"{key} should be listed"
+
+
+def test_a_stated_false_is_not_an_assumption() -> None:
+    base = {
+        "version": 1,
+        "name": "x",
+        "evaluation": {"criteria_defined": True, "pipeline": True},
+        "prompting": {"systematic": True, "few_shot_examples": 10, "strongest_model_tried": True},
+        "failures": {"information": 1, "behavior": 11},
+        "resources": {
+            "training_examples": 1500,
+            "ml_expertise": "some",
+            "can_serve_custom_model": True,
+        },
+    }
+    unstated = assess(Profile.model_validate(base))
+    assert unstated.next_step.id == "finetune"
+    (assumption,) = unstated.assumptions
+    assert (assumption.key, assumption.assumed, assumption.if_not) == (
+        "resources.maintenance_budget",
+        True,
+        "prepare_finetune",
+    )
+    stated = assess(Profile.model_validate(_stated(base, "resources.maintenance_budget", False)))
+    assert stated.next_step.id == "prepare_finetune" and not stated.assumptions
