@@ -19,7 +19,15 @@ STEPS = {*RUNGS, "review_failures", "no_change"}
 
 
 def check_contract(doc: dict[str, Any]) -> None:
-    assert {"profile", "next_step", "failure_mode", "roadmap", "findings", "versions"} <= set(doc)
+    assert {
+        "profile",
+        "next_step",
+        "failure_mode",
+        "roadmap",
+        "assumptions",
+        "findings",
+        "versions",
+    } <= set(doc)
     step = doc["next_step"]
     assert step["id"] in STEPS
     assert isinstance(step["title"], str) and step["title"]
@@ -41,8 +49,20 @@ def check_contract(doc: dict[str, Any]) -> None:
     else:
         assert nexts == [step["id"]]
         position = RUNGS.index(step["id"])
-        assert set(statuses[:position]) <= {"done", "not_needed"}
+        before = statuses[:position]
+        if step["id"] == "decompose_task":
+            # Rev 2: an early decompose goes ahead of rungs 6-8, which then show as later.
+            early = {RUNGS.index(r) for r in ("try_stronger_model", "prepare_finetune", "finetune")}
+            before = [s for i, s in enumerate(before) if not (i in early and s == "later")]
+        assert set(before) <= {"done", "not_needed"}
         assert "next" not in statuses[position + 1 :]
+
+    for assumption in doc["assumptions"]:
+        assert {"key", "assumed", "if_not", "message"} <= set(assumption)
+        assert assumption["if_not"] in STEPS and assumption["if_not"] != step["id"]
+        assert any(
+            f["key"] == assumption["key"] and f["severity"] == "warning" for f in doc["findings"]
+        ), "each assumption raises a warning finding on its key"
 
     for finding in doc["findings"]:
         assert finding["severity"] in {"error", "warning", "info"}

@@ -24,7 +24,7 @@ def _no_yaml(*args: Any) -> Any:
 
 def test_committed_bundle_is_up_to_date() -> None:
     assert bundle.BUNDLE.read_text(encoding="utf-8") == build(packaged_files()), (
-        "the packaged YAML changed: run `python -m ftadvisor.bundle.__main__`"
+        "the packaged YAML changed: run `python -m ftadvisor.bundle`"
     )
 
 

@@ -16,9 +16,9 @@ from ftadvisor.interview.session import Interrupted, Prompter, guarded, intervie
 
 # Builders for scripted answers, so a script reads like the conversation it is.
 EVAL_READY = ["y", "y"]
-NO_GOAL = [""]
+NO_GOAL = ["", ""]  # no metric; quality not judged either
 END_REVIEW = [""]
-FACTS = ["y"]  # "are any facts wrong?" yes
+FACTS = ["y", "n"]  # facts wrong? yes; was the fact in what the model saw? no
 FORM = ["n", "y"]  # facts fine, format/style wrong
 
 
@@ -91,6 +91,7 @@ def test_finetune_path_with_counts_entered_directly() -> None:
         "none",  # retrieval in place
         "n",  # facts that change
         "n",  # private knowledge
+        "n",  # one prompt, one sub-task (a multi-step prompt would be split first)
         "y",  # strongest model tried
         *readiness(1500, "some", "y", "y"),
         "n",  # not finetuned yet
@@ -111,6 +112,7 @@ def test_not_ready_path() -> None:
         "none",  # retrieval in place
         "n",  # facts that change
         "n",  # private knowledge
+        "n",  # one prompt, one sub-task (a multi-step prompt would be split first)
         "y",  # strongest model tried
         *readiness(60, "none", "y", "n"),
     ]
@@ -144,7 +146,7 @@ def test_full_asks_every_question() -> None:
         "0",
         "0",
         *counts(0, 0),
-        *["none", "n", "n", "n", "n", "n", "0", "none", "n", "n", "n"],
+        *["none", "n", "n", "n", "n", "n", "n", "n", "0", "none", "n", "n", "n"],
     ]
     _, answers, _ = _run(lines, full=True)
     expected = {k for q in packaged_questions() if not q.spec.requires for k in q.fills}
@@ -197,8 +199,9 @@ def test_starting_from_a_profile_asks_only_what_it_leaves_out(profile_file) -> N
         "prompting: {systematic: true, few_shot_examples: 10}\nfailures: {behavior: 12}\n"
     )
     answers = answered_keys(read(Input(str(path))).data)
-    # task, goal, variants (grouped with `systematic`), then the form branch
-    lines = ["", "", "3", "y", *readiness(1000, "strong", "y", "y"), "n"]
+    # task, goal (no metric, not judged), variants (grouped with `systematic`), then
+    # the form branch: one prompt per sub-task, the strongest model tried, readiness
+    lines = ["", "", "", "3", "n", "y", *readiness(1000, "strong", "y", "y"), "n"]
     profile, answers, screen = _run(lines, answers)
     assert "What is the project called?" not in screen
     assert "Failure review" not in screen
@@ -213,7 +216,7 @@ def test_saved_profile_round_trips_to_the_same_advice(tmp_path: Path) -> None:
         *goal("f1", 0.7, 0.9),
         *prompting(variants=5, examples=8),
         *counts(information=1, behavior=20),
-        *["none", "n", "n"],  # retrieval, changing facts, private data
+        *["none", "n", "n", "n"],  # retrieval, changing facts, private data, multi-step
         "y",  # strongest model tried
         *readiness(600, "some", "y", "n"),
     ]
@@ -264,3 +267,20 @@ def test_session_shows_the_report_then_saves(tmp_path: Path) -> None:
     session(prompter, {}, full=False, save_to=None, show=shown.append)
     assert [assess(p).next_step.id for p in shown] == ["define_evaluation"]
     assert load_profile(tmp_path / "out.yaml").name == "s"
+
+
+def test_a_wrong_fact_that_was_in_the_context_counts_as_behavior() -> None:
+    """Contract rev 2: the line is "was the needed fact in what the model saw?"."""
+    lines = [
+        *start("faithfulness"),
+        *EVAL_READY,
+        *NO_GOAL,
+        *prompting(variants=4, examples=5),
+        "n",  # review one by one
+        *["said the refund window is 60 days; the retrieved policy says 30", "y", "y"],
+        *["quoted a price from a discontinued plan", *FACTS],
+        *END_REVIEW,
+    ]
+    profile, _, screen = _run([*lines, "none"], {})  # then: the retrieval in place
+    assert (profile.failures.information, profile.failures.behavior) == (1, 1)
+    assert "counted as behavior (faithfulness to the context)" in screen

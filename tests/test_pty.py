@@ -35,6 +35,7 @@ def test_a_person_answers_and_saves(tmp_path: Path) -> None:
         ("good output looks like", "y"),
         ("score a change", "y"),
         ("metric do you hold", ""),
+        ("good enough, by your judgement", ""),
         ("experiments systematic", "?"),
         ("why:", None),
         ("experiments systematic", "y"),
@@ -42,7 +43,7 @@ def test_a_person_answers_and_saves(tmp_path: Path) -> None:
         ("examples you have tried", "10"),
         ("already have counts", "y"),
         ("wrong, outdated or", "8"),
-        ("right facts in the wrong", "2"),
+        ("had what they needed", "2"),
         ("retrieval is already in place", "none"),
     ]:
         child.expect(prompt)

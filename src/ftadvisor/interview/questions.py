@@ -49,6 +49,7 @@ class QuestionSpec(_Strict):
     always: bool = False
     group: str | None = None
     requires: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
     probes: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -94,7 +95,7 @@ def load_questions(path: Path, rules: RuleSet) -> tuple[Question, ...]:
                 raise RulesError(f"{where}: not a profile key")
         elif spec.key != "failures":
             raise RulesError(f"{where}: the review question fills 'failures'")
-        for required in spec.requires:
+        for required in [*spec.requires, *spec.unless]:
             if required not in seen:
                 raise RulesError(f"{where}: requires {required!r}, which no earlier question asks")
         cite = None
@@ -169,7 +170,7 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The profile the answers so far describe; an unfinished goal is left out."""
     data = nest(answers)
     goal = data.get("goal")
-    if goal is not None and not {"current", "target"} <= set(goal):
+    if goal is not None and not ({"current", "target"} <= set(goal) or "met" in goal):
         del data["goal"]
     return {"version": 1, "name": answers.get("name") or "draft", **data}
 
@@ -179,7 +180,9 @@ def is_answered(question: Question, answers: Mapping[str, Any]) -> bool:
 
 
 def applies(question: Question, answers: Mapping[str, Any]) -> bool:
-    return all(answers.get(key) not in (None, "") for key in question.spec.requires)
+    return all(answers.get(key) not in (None, "") for key in question.spec.requires) and all(
+        answers.get(key) in (None, "") for key in question.spec.unless
+    )
 
 
 def matters(

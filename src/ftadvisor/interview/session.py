@@ -26,6 +26,7 @@ from ftadvisor.interview.questions import (
     profile_data,
 )
 from ftadvisor.profile.dump import dump_profile
+from ftadvisor.render.common import share_text
 from ftadvisor.profile.model import Profile
 from ftadvisor.rules.loader import RuleSet, packaged_rules
 
@@ -194,7 +195,7 @@ def _tally_line(rules: RuleSet, information: int, behavior: int) -> Text:
     mode = failure_mode(decide(rules, profile).ctx)
     line = Text("  tally: ", style="dim")
     for name, count in (("information", information), ("behavior", behavior)):
-        share = f" ({count / total:.0%})" if total else ""
+        share = f" ({share_text(count / total)})" if total else ""
         line.append(f"{name} {count}{share}  ")
     line.append(f"→ failure mode so far: {mode}", style="bold")
     return line
@@ -203,6 +204,12 @@ def _tally_line(rules: RuleSet, information: int, behavior: int) -> Text:
 _FACTS_HELP = (
     "Information failures are wrong, outdated or missing facts: the model never had the "
     "information (private data) or has an old version of it. Retrieval fixes these."
+)
+_SEEN_HELP = (
+    "The line between facts and form is whether the needed fact was in what the model "
+    "saw. If it was in the prompt or the retrieved context and the answer still "
+    "contradicts or invents, more retrieval cannot help: the model was not faithful to "
+    "its context, a behavior failure that a stronger model or finetuning addresses."
 )
 _FORM_HELP = (
     "Behavior failures have the right facts in the wrong shape: malformed output (invalid "
@@ -228,11 +235,14 @@ def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int,
     )
     if by_count:
         information = _count(
-            prompter, "How many reviewed failures had wrong, outdated or missing facts?"
+            prompter,
+            "How many reviewed failures had a fact wrong, outdated or missing in everything "
+            "the model saw (its training and the context it was given)?",
         )
         behavior = _count(
             prompter,
-            "How many had the right facts in the wrong format, style, relevance or safety?",
+            "How many had what they needed (the fact was in the context) but failed on "
+            "format, style, relevance, safety or faithfulness to the context?",
         )
         prompter.say(_tally_line(rules, information, behavior))
         return information, behavior
@@ -249,7 +259,19 @@ def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int,
         if _yes_no(
             prompter, "Are any facts in it wrong, outdated or missing?", _FACTS_HELP, question.cite
         ):
-            information += 1
+            if _yes_no(
+                prompter,
+                "Was the needed fact in what the model saw (its prompt or the retrieved context)?",
+                _SEEN_HELP,
+                question.cite,
+            ):
+                behavior += 1
+                prompter.say(
+                    "  the model had the fact: counted as behavior (faithfulness to the context)",
+                    style="dim",
+                )
+            else:
+                information += 1
         elif _yes_no(
             prompter,
             "Are the facts right but the format, style, relevance or safety wrong?",
