@@ -26,8 +26,8 @@ from ftadvisor.interview.questions import (
     profile_data,
 )
 from ftadvisor.profile.dump import dump_profile
-from ftadvisor.render.common import share_text
 from ftadvisor.profile.model import Profile
+from ftadvisor.render.common import share_text
 from ftadvisor.rules.loader import RuleSet, packaged_rules
 
 
