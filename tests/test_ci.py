@@ -304,6 +304,13 @@ def test_init_writes_a_starter_that_editors_and_ftadvisor_accept(capsys, tmp_pat
     assert text.splitlines()[0] == "# yaml-language-server: $schema=ftadvisor.schema.json"
     assert (tmp_path / "ftadvisor.schema.json").read_text() == schema_text()
     jsonschema.Draft7Validator(json.loads(schema_text())).validate(yaml.safe_load(text))
+    starter = yaml.safe_load(text)
+    # Rev 2: every open key is listed and left null, not stated, the new ones included.
+    assert starter["goal"]["met"] is None and starter["needs"]["multi_step"] is None
+    assert starter["prompting"]["decomposed"] is None
+    assert starter["resources"] == dict.fromkeys(
+        ["training_examples", "ml_expertise", "can_serve_custom_model", "maintenance_budget"]
+    )
     code, out, _ = cli(capsys, "assess", str(target), "-f", "json")
     assert code == 0 and json.loads(out)["next_step"]["id"] == "define_evaluation"
     code, _, err = cli(capsys, "init", str(target))

@@ -22,6 +22,8 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"  # not stated
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -55,11 +55,15 @@ class _Section(BaseModel):
 class Goal(_Section):
     """A measured goal (`current` and `target`) or a judgement (`met`), never both."""
 
-    metric: str = Field("score", min_length=1, description="Name of the metric the goal is on")
+    metric: str | None = Field(None, min_length=1, description="Name of the metric the goal is on")
     current: Number | None = Field(None, description="Where the metric stands today")
     target: Number | None = Field(None, description="The value that would be good enough")
-    higher_is_better: bool = Field(
-        True, description="False for error rates, latency or cost, where lower is better"
+    higher_is_better: bool | None = Field(
+        None,
+        description=(
+            "False for error rates, latency or cost, where lower is better; not stated: "
+            "higher is better"
+        ),
     )
     met: bool | None = Field(
         None,
@@ -89,7 +93,7 @@ class Goal(_Section):
     def reached(self) -> bool:
         """Whether the goal is met: judged so, or `current` reaches `target`."""
         if self.current is not None and self.target is not None:
-            return goal_met(self.current, self.target, self.higher_is_better)
+            return goal_met(self.current, self.target, self.higher_is_better is not False)
         return bool(self.met)
 
 
@@ -327,7 +331,8 @@ class Profile(_Section):
         # An empty section states nothing; an empty `goal:` is no goal at all.
         if isinstance(data, dict) and any(data.get(s, 0) is None for s in _SECTIONS):
             data = {k: ({} if k in _SECTIONS and v is None else v) for k, v in data.items()}
-        if isinstance(data, dict) and data.get("goal") == {}:
+        goal = data.get("goal") if isinstance(data, dict) else None
+        if isinstance(goal, dict) and all(v is None for v in goal.values()):
             data = {k: v for k, v in data.items() if k != "goal"}
         return data
 

@@ -179,7 +179,7 @@ def derive(ctx: dict[str, Any]) -> None:
     measured = current is not None and target is not None
     ctx["goal.present"] = measured or ctx["goal.met"] is not None
     ctx["goal.reached"] = (
-        goal_met(current, target, ctx["goal.higher_is_better"])
+        goal_met(current, target, ctx["goal.higher_is_better"] is not False)
         if measured
         else ctx["goal.met"] is True
     )
