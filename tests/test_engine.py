@@ -302,3 +302,60 @@ def test_every_suggested_change_really_changes_the_advice(profile: Profile) -> N
         assert change.edits
         assert assess(_apply(profile, change.edits)).next_step.id == change.next_step
         assert change.next_step != result.next_step.id
+
+
+def test_an_early_step_says_what_the_failures_point_to_after_it() -> None:
+    facts = assess(make_profile(failures={"information": 9, "behavior": 1}))
+    assert facts.next_step.id == "define_evaluation"
+    assert facts.next_step.then is not None and facts.next_step.then.id == "rag_term"
+    assert "facts" in facts.next_step.then.because
+    form = assess(make_profile(evaluation=EVAL, failures=FORM))
+    assert form.next_step.id == "improve_prompting"
+    assert form.next_step.then is not None and form.next_step.then.id == "try_stronger_model"
+    split = assess(make_profile(evaluation=EVAL, failures=FORM, needs={"multi_step": True}))
+    assert split.next_step.then is not None and split.next_step.then.id == "decompose_task"
+    assert assess(make_profile()).next_step.then is None  # nothing tallied points anywhere
+    later = assess(make_profile(evaluation=EVAL, prompting=PROMPTED, failures=FORM))
+    assert later.next_step.id == "try_stronger_model" and later.next_step.then is None
+
+
+def test_the_evaluation_step_cites_error_analysis() -> None:
+    reasons = assess(make_profile()).next_step.reasons
+    assert any("error analysis" in r.text and "Husain" in r.source for r in reasons)
+
+
+def test_an_early_decompose_shows_the_training_rungs_as_later() -> None:
+    prompting = {**PROMPTED, "strongest_model_tried": False}
+    result = assess(
+        make_profile(
+            evaluation=EVAL,
+            prompting=prompting,
+            failures=FORM,
+            needs={"multi_step": True},
+            resources=READY,
+        )
+    )
+    assert result.next_step.id == "decompose_task"
+    rungs = statuses(result)
+    assert (rungs["try_stronger_model"], rungs["finetune"]) == ("later", "later")
+    decomposed = assess(
+        make_profile(
+            evaluation=EVAL,
+            prompting={**prompting, "decomposed": True},
+            failures=FORM,
+            needs={"multi_step": True},
+            resources=READY,
+        )
+    )
+    assert decomposed.next_step.id == "try_stronger_model"
+
+
+def test_shares_never_round_across_the_presence_threshold() -> None:
+    from ftadvisor.render.common import failure_summary, share_text
+
+    assert share_text(0.247) == "24.7%"
+    assert share_text(0.2499) == "24.99%"
+    assert share_text(0.25) == "25%"
+    assert share_text(0.7) == "70%"
+    summary = failure_summary(assess(make_profile(failures={"information": 247, "behavior": 753})))
+    assert "(24.7%)" in summary

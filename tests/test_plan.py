@@ -160,3 +160,50 @@ def test_learning_rates_read_as_powers_of_ten() -> None:
     assert (sci(2e-4), sci(1e-5), sci(3e-3)) == ("2e-4", "1e-5", "3e-3")
     plan = assess(finetune_profile()).plan
     assert any(i.text.startswith("Learning rate 2e-4 ") for i in plan.items)
+
+
+# ---- rev 2: the plan does not contradict the decision -----------------------------------
+
+
+def test_cost_pressure_alone_does_not_put_the_plan_on_the_distillation_path() -> None:
+    """Distillation waits until quality is met; before that the plan is a progression."""
+    plan = assess(finetune_profile(needs={"lower_cost_or_latency": True})).plan
+    assert plan is not None and plan.path == "progression"
+    met = assess(load_profile(EXAMPLES / "ticket-router-cheaper.yaml")).plan
+    assert met is not None and met.path == "distillation"
+
+
+@pytest.mark.parametrize("batch", [6, 8, 9, 12, 32])
+def test_the_effective_batch_is_the_one_asked_for(batch: int) -> None:
+    for gpu in (12, 24, 80):
+        plan = assess(
+            finetune_profile(
+                model={"preset": "mistral-7b"},
+                hardware={"gpu_memory_gb": gpu},
+                training={"batch_size": batch, "seq_len": 2048},
+            )
+        ).plan
+        assert plan is not None
+        h = plan.hyperparameters
+        assert h.effective_batch == batch, (gpu, h)
+        assert h.micro_batch * h.gradient_accumulation == batch
+
+
+def test_the_plan_keeps_ten_percent_headroom_or_says_why_not() -> None:
+    for gpu in (16, 18, 20, 24, 40, 80):
+        plan = assess(
+            finetune_profile(
+                model={"preset": "mistral-7b"},
+                hardware={"gpu_memory_gb": gpu},
+                training={"batch_size": 16, "seq_len": 4096},
+            )
+        ).plan
+        assert plan is not None and plan.memory is not None
+        if not plan.memory.fits:
+            continue
+        capacity = gpu * 2**30 / 1e9
+        tight = plan.memory.headroom_gb is not None and plan.memory.headroom_gb < 0.1 * capacity
+        warned = any("Less than 10%" in i.text for i in plan.items)
+        assert tight == warned, (gpu, plan.memory)
+        if tight:
+            assert plan.memory.micro_batch == 1, "steps down before it warns"
