@@ -48,3 +48,22 @@ def test_every_example_explains_its_situation() -> None:
     for path in EXAMPLE_FILES:
         comments = [line for line in path.read_text().splitlines() if line.startswith("#")]
         assert len(comments) >= 3, f"{path.name}: say what situation it describes"
+
+
+def test_reports_show_assumptions_and_the_step_after_an_early_rung(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assumed = str(EXAMPLES / "email-reply-drafter.yaml")
+    early = str(EXAMPLES / "contract-summaries.yaml")
+    for fmt, marks in (("text", ("Assumes", "Then:")), ("markdown", ("**Assumes**", "Then:"))):
+        assert run(["assess", "--profile", assumed, "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert marks[0] in out and "resources.maintenance_budget" in out
+        assert "prepare_finetune" in out  # the step were the assumption wrong
+        assert run(["assess", "--profile", early, "--format", fmt]) == 0
+        assert marks[1] in capsys.readouterr().out
+    assert run(["assess", "--profile", early, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["next_step"]["then"]["id"] == "try_stronger_model"
+    assert run(["assess", "--profile", assumed, "--fail-on", "warning"]) == 1
+    capsys.readouterr()

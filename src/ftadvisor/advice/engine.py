@@ -225,6 +225,10 @@ def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
 
 NOT_STATED = "finding.not-stated"
 """The finding rule raised once per assumption, on the assumption's key."""
+_FLIPPABLE = (
+    *unknowns.REPORTED,
+    *(f.name for f in cond.FIELDS.values() if f.derived and f.name != "assumptions.count"),
+)
 EARLY_RUNGS = 3
 """Evaluation, prompting and examples: steps that come before what the failures say."""
 _LEANING = {
@@ -253,9 +257,11 @@ def _assumptions(
             other = (not taken) if reported.if_not is None else reported.if_not
         if key == "resources.training_examples" and other < 0:
             continue
-        trial = unknowns.resolve({**stated, key: other})
+        trial = {**ctx, **unknowns.resolve({**stated, key: other})}
         cond.derive(trial)
-        rule = step_only(rules, trial)
+        # Only facts that read a key the flip changed (itself, or one it implies) move.
+        changed = {k for k in _FLIPPABLE if trial[k] != ctx[k]}
+        rule = step_only(rules, trial, changed)
         assert isinstance(rule.spec, RungFile | OutcomeFile)
         if rule.spec.step == step:
             continue
