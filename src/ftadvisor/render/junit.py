@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ftadvisor.advice.pipeline import Report
+from ftadvisor.advice.results import Finding
 from ftadvisor.rules.loader import RuleSet
 
 
@@ -50,21 +51,26 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
                 ET.SubElement(
                     intent, "failure", type="premature", message=a.intent.message
                 ).text = a.intent.message
-        fired = {f.rule: f for f in a.findings}
+        fired: dict[str, list[Finding]] = {}
+        for f in a.findings:
+            fired.setdefault(f.rule, []).append(f)
         for rule in rules.findings:
             element = case(rule.id)
-            finding = fired.get(rule.id)
-            if finding is None:
+            found = fired.get(rule.id)
+            if not found:
                 continue
-            if finding.severity == "info":
-                ET.SubElement(element, "system-out").text = finding.message
+            # One test case per rule; a rule raised on several keys (not-stated) lists each.
+            message = " ".join(f.message for f in found)
+            if found[0].severity == "info":
+                ET.SubElement(element, "system-out").text = message
             else:
-                where = (
-                    f" ({finding.key}, line {report.line_of(finding.key)})" if finding.key else ""
+                text = "\n".join(
+                    f.message + (f" ({f.key}, line {report.line_of(f.key)})" if f.key else "")
+                    for f in found
                 )
                 ET.SubElement(
-                    element, "failure", type=finding.severity, message=finding.message
-                ).text = finding.message + where
+                    element, "failure", type=found[0].severity, message=message
+                ).text = text
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
     suite.set("errors", str(sum(c.find("error") is not None for c in cases)))
