@@ -62,7 +62,7 @@ CASES: list[tuple[str, bytes, list[str]]] = [
         (BOMB + "\nversion: 1\nname: x\ntask: *a8\n").encode(),
         ["aliases"],
     ),
-    ("too-large", b"version: 1\nname: x\n" + b"# padding\n" * 120_000, ["limited to"]),
+    ("too-large", b"version: 1\nname: x\n" + b"# padding\n" * 120_000, ["larger than"]),
     ("deep-nesting", b"a: " + b"[" * 50_000 + b"]" * 50_000 + b"\n", ["nesting"]),
 ]
 

@@ -20,7 +20,7 @@ from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
 from ftadvisor.cli.memory import memory as memory_command
 from ftadvisor.errors import ExitCode, UserError
-from ftadvisor.files import write_atomic
+from ftadvisor.files import refuse_output_onto_inputs, write_atomic
 from ftadvisor.inputs import Input, expand, read
 from ftadvisor.profile.model import Profile
 from ftadvisor.render import Format, renderer
@@ -125,6 +125,9 @@ def assess(
         if save is not None:
             raise UserError("--save applies to interactive sessions (add --interactive)")
         inputs, batch = expand(sources)
+        if output is not None:
+            named = [i.given for i in inputs if not i.is_stdin]
+            refuse_output_onto_inputs(output, [*named, *(s for s in sources if s != "-")])
         run = Run(inputs, gates, jobs=jobs)
         _emit(lambda out: render(_noted(run), out, batch=batch, rules=run.rules), output)
         return run.status
@@ -141,6 +144,8 @@ def assess(
 
     from ftadvisor.interview.session import Prompter, answered_keys, session
 
+    if output is not None and sources:
+        refuse_output_onto_inputs(output, sources)
     answers = answered_keys(read(Input(sources[0])).data) if sources else {}
     status = ExitCode.OK
 

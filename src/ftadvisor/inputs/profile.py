@@ -1,20 +1,25 @@
 """The reader of YAML profiles, from a file or standard input."""
 
 import sys
-from pathlib import Path
 
 from ftadvisor.errors import Problem, ProfileError
+from ftadvisor.files import read_at_most, read_bounded
 from ftadvisor.inputs.base import Input, ProfileData
-from ftadvisor.profile.yaml import decode, parse
+from ftadvisor.profile.yaml import MAX_BYTES, decode, parse
 
 
 def read(source: Input) -> ProfileData:
     name = source.name
     if source.is_stdin:
-        raw = sys.stdin.buffer.read()
+        if sys.stdin is None:
+            raise ProfileError([Problem("standard input is closed", name)])
+        try:
+            raw = read_at_most(sys.stdin.buffer, MAX_BYTES)
+        except OSError as exc:
+            raise ProfileError([Problem(f"cannot be read: {exc.strerror or exc}", name)]) from None
     else:
         try:
-            raw = Path(source.given).read_bytes()
+            raw = read_bounded(source.given, MAX_BYTES)
         except IsADirectoryError:
             raise ProfileError([Problem("is a directory, not a profile file", name)]) from None
         except FileNotFoundError:

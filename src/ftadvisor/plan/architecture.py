@@ -169,12 +169,32 @@ CUSTOM_FLAGS = (
 the attention heads, `tie_word_embeddings` to false)."""
 
 
+CONFIG_MAX_BYTES = 1_048_576
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a config can hold")
+
+
 def from_config_file(path: Path) -> Architecture:
     import json
 
+    from ftadvisor.files import read_bounded
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_bounded(path, CONFIG_MAX_BYTES)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read a JSON config: {exc.strerror or exc}") from None
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise UserError(
+            f"{path}: larger than {CONFIG_MAX_BYTES:,} bytes; a Hugging Face config.json is "
+            "a few kilobytes"
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a Hugging Face config") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read a JSON config: {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: not a Hugging Face config (expected a JSON object)")

@@ -38,11 +38,14 @@ def starter_text(name: str) -> str:
 
 
 def write_starter(path: Path, *, force: bool) -> list[Path]:
-    if path.exists() and not force:
-        raise UserError(f"{path} exists; pass --force to replace it")
     if path.is_dir():
         raise UserError(f"{path} is a directory; give a file name, e.g. {path / 'ftadvisor.yaml'}")
+    schema = path.parent / SCHEMA_FILE
+    if not force:
+        for existing in (path, schema):
+            if existing.exists() or existing.is_symlink():
+                raise UserError(f"{existing} exists; pass --force to replace it")
     name = path.resolve().parent.name or "my-project"
     written = [write_atomic(path, starter_text(name))]
-    written.append(write_atomic(path.parent / SCHEMA_FILE, schema_text()))
+    written.append(write_atomic(schema, schema_text()))
     return written

@@ -176,7 +176,7 @@ def decode(raw: bytes, filename: str) -> str:
         raise ProfileError(
             [
                 Problem(
-                    f"the file is {len(raw):,} bytes; profiles are limited to {MAX_BYTES:,}",
+                    f"larger than {MAX_BYTES:,} bytes, the limit for a profile (a few kilobytes)",
                     filename,
                 )
             ]

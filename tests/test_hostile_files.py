@@ -1,0 +1,155 @@
+"""Hostile inputs, round two: nothing lost, nothing hung, no unbounded read.
+
+Through the real program (a subprocess, with a timeout that turns a hang into a failure)
+wherever the item concerns the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES
+
+PROFILE = (EXAMPLES / "faq-bot.yaml").read_text(encoding="utf-8")
+
+
+def ftadvisor(*args: str, cwd: Path, stdin: int | None = subprocess.DEVNULL, timeout: float = 20):
+    return subprocess.run(
+        [sys.executable, "-m", "ftadvisor", *args],
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "p.yaml").write_text(PROFILE, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "q.yaml").write_text(PROFILE, encoding="utf-8")
+    return tmp_path
+
+
+# ---- data loss ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output", ["p.yaml", "./sub/../p.yaml", "link.yaml", "hard.yaml"])
+def test_the_report_never_replaces_its_own_profile(workdir: Path, output: str) -> None:
+    (workdir / "link.yaml").symlink_to("p.yaml")
+    os.link(workdir / "p.yaml", workdir / "hard.yaml")
+    done = ftadvisor("assess", "--profile", "p.yaml", "--output", output, cwd=workdir)
+    assert done.returncode == 2, done.stderr
+    assert "is the input" in done.stderr
+    assert (workdir / "p.yaml").read_text(encoding="utf-8") == PROFILE
+
+
+def test_the_report_is_never_written_inside_an_input_directory(workdir: Path) -> None:
+    done = ftadvisor("assess", "dir", "--output", "dir/report.yaml", cwd=workdir)
+    assert done.returncode == 2 and "inside the input directory" in done.stderr
+    assert sorted(p.name for p in (workdir / "dir").iterdir()) == ["q.yaml"]
+
+
+def test_a_device_is_written_in_place_and_its_errors_reported(workdir: Path) -> None:
+    done = ftadvisor("assess", "--profile", "p.yaml", "--output", "/dev/null", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+    if Path("/dev/full").exists():
+        full = ftadvisor("assess", "--profile", "p.yaml", "--output", "/dev/full", cwd=workdir)
+        assert full.returncode == 2
+        assert "No space left on device" in full.stderr
+        assert "Traceback" not in full.stderr
+
+
+def test_a_symlink_to_standard_output_stays_a_symlink(workdir: Path) -> None:
+    (workdir / "out").symlink_to("/proc/self/fd/1")
+    done = ftadvisor("assess", "--profile", "p.yaml", "-f", "json", "-o", "out", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert (workdir / "out").is_symlink()
+    assert '"next_step"' in done.stdout
+
+
+def test_a_symlinked_output_replaces_the_file_it_names(workdir: Path) -> None:
+    (workdir / "report.txt").write_text("old\n")
+    (workdir / "latest.txt").symlink_to("report.txt")
+    done = ftadvisor("assess", "--profile", "p.yaml", "-o", "latest.txt", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert (workdir / "latest.txt").is_symlink()
+    assert "NEXT STEP" in (workdir / "report.txt").read_text(encoding="utf-8")
+
+
+def test_a_read_only_output_is_refused(workdir: Path) -> None:
+    target = workdir / "ro.txt"
+    target.write_text("keep me\n")
+    target.chmod(0o444)
+    done = ftadvisor("assess", "--profile", "p.yaml", "-o", "ro.txt", cwd=workdir)
+    assert done.returncode == 2 and "read-only" in done.stderr
+    assert target.read_text() == "keep me\n"
+
+
+def test_init_keeps_an_existing_schema_without_force(workdir: Path) -> None:
+    schema = workdir / "ftadvisor.schema.json"
+    schema.write_text("{}\n")
+    done = ftadvisor("init", "new.yaml", cwd=workdir)
+    assert done.returncode == 2 and "--force" in done.stderr
+    assert schema.read_text() == "{}\n" and not (workdir / "new.yaml").exists()
+    assert ftadvisor("init", "new.yaml", "--force", cwd=workdir).returncode == 0
+    assert schema.read_text() != "{}\n"
+
+
+# ---- hangs and unbounded reads --------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["assess --profile", "memory --config"])
+def test_a_fifo_with_no_writer_is_refused_at_once(workdir: Path, option: str) -> None:
+    os.mkfifo(workdir / "fifo")
+    done = ftadvisor(*option.split(), "fifo", cwd=workdir, timeout=10)
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("option", ["assess --profile", "memory --config"])
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_endless_devices_are_refused(workdir: Path, option: str, device: str) -> None:
+    done = ftadvisor(*option.split(), device, cwd=workdir, timeout=10)
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr
+
+
+def test_endless_standard_input_is_cut_at_the_limit(workdir: Path) -> None:
+    with Path("/dev/zero").open("rb") as zero:
+        done = ftadvisor("assess", "--profile", "-", cwd=workdir, stdin=zero.fileno(), timeout=20)
+    assert done.returncode == 2
+    assert "larger than 1,048,576 bytes" in done.stderr
+
+
+def test_a_huge_sparse_file_is_refused_without_reading_it(workdir: Path) -> None:
+    sparse = workdir / "sparse.yaml"
+    with sparse.open("wb") as handle:
+        handle.truncate(2 << 30)
+    done = ftadvisor("assess", "--profile", "sparse.yaml", cwd=workdir, timeout=20)
+    assert done.returncode == 2
+    assert "larger than 1,048,576 bytes" in done.stderr
+
+
+def test_closed_standard_input_is_an_input_error(workdir: Path) -> None:
+    done = subprocess.run(
+        f"{shutil.which('sh')} -c '{sys.executable} -m ftadvisor assess --profile - <&-'",
+        shell=True,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "standard input is closed" in done.stderr
