@@ -153,3 +153,63 @@ def test_closed_standard_input_is_an_input_error(workdir: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "standard input is closed" in done.stderr
+
+
+# ---- values YAML reads wrongly or cannot build ----------------------------------------
+
+
+def _refused(snippet: str, tmp_path: Path) -> str:
+    text = "version: 1\nname: x\n" + snippet + "\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", "-", "-f", "json"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, (snippet, proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert proc.stdout == ""
+    return proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("resources: {training_examples: 012}", "not a decimal number"),
+        ("resources: {training_examples: 0x10}", "not a decimal number"),
+        ("resources: {training_examples: '1:30'}", "expected a whole number"),
+        ("resources:\n  training_examples: 1:30", "not a decimal number"),
+        ("task: 2024-02-30", "not a valid timestamp; quote it"),
+        ("finetuned: !!bool maybe", "`maybe` is not a valid bool"),
+        ("resources: {training_examples: !!int abc}", "`abc` is not a valid int"),
+        ("goal: {current: !!float abc, target: 1}", "`abc` is not a valid float"),
+        ("task: !!timestamp 2024-13-45", "not a valid timestamp"),
+        (f"resources: {{training_examples: {10**400}}}", "expected a number ≤ 1,000,000,000,000"),
+        (f"failures: {{behavior: {10**400}}}", "expected a number ≤"),
+        (f"training: {{seq_len: {10**400}}}", "expected a number ≤ 1,000,000,000"),
+        ("model: {params_billion: 1.0e+300}", "expected a number ≤"),
+        (
+            f"model: {{hidden_size: {10**400}, num_hidden_layers: 2, intermediate_size: 8, "
+            "num_attention_heads: 2, vocab_size: 10}",
+            "model.hidden_size",
+        ),
+        ("intent: finetuen", "did you mean 'finetune'"),
+    ],
+)
+def test_values_yaml_misreads_are_input_errors(tmp_path: Path, snippet: str, expected: str) -> None:
+    message = _refused(snippet, tmp_path)
+    assert expected in message, message
+    assert "literal[" not in message
+
+
+def test_decimal_counts_with_underscores_still_load(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", "-", "-f", "json"],
+        input="version: 1\nname: x\nresources: {training_examples: 1_500}\n",
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert proc.returncode == 0, proc.stderr

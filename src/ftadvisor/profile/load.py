@@ -54,7 +54,8 @@ def to_profile(read: ProfileData) -> Profile:
 
 def _problems(exc: ValidationError, document: Document, source: str) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    errors = _merge_choices(exc.errors(include_url=False))
+    for error in errors:
         path = _data_path(error["loc"], document.data)
         problems.append(
             Problem(
@@ -66,6 +67,28 @@ def _problems(exc: ValidationError, document: Document, source: str) -> list[Pro
         )
     problems.sort(key=lambda p: (p.line or 0, p.key or ""))
     return problems
+
+
+def _merge_choices(errors: list[Any]) -> list[Any]:
+    """One error per key for a choice split across union branches (the next-step ids
+    are rungs or outcomes), listing every choice once."""
+    merged: list[Any] = []
+    by_key: dict[tuple[Any, ...], Any] = {}
+    for error in errors:
+        if error["type"] != "literal_error":
+            merged.append(error)
+            continue
+        key = tuple(p for p in error["loc"] if not _schema_tag(p))
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = error = {**error, "ctx": dict(error["ctx"])}
+            merged.append(error)
+        else:
+            words = re.findall(r"'([^']*)'", first["ctx"]["expected"])
+            words += re.findall(r"'([^']*)'", error["ctx"]["expected"])
+            quoted = [f"'{w}'" for w in dict.fromkeys(words)]
+            first["ctx"]["expected"] = ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return merged
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
@@ -81,9 +104,15 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
         if in_dict or in_list:
             path.append(part)
             data = data[part]
-        elif i == len(loc) - 1 and isinstance(part, str | int):
+        elif i == len(loc) - 1 and isinstance(part, int | str) and not _schema_tag(part):
             path.append(part)
     return tuple(path)
+
+
+def _schema_tag(part: object) -> bool:
+    """pydantic's names for the branches of a type (`literal['a','b']`, `int`), which are
+    not keys of the document."""
+    return isinstance(part, str) and ("[" in part or part in ("int", "str", "float", "bool"))
 
 
 def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str:
@@ -128,6 +157,7 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
         "finite_number": "expected a finite number",
         "greater_than_equal": f"expected a number ≥ {error.get('ctx', {}).get('ge')}",
         "greater_than": f"expected a number > {error.get('ctx', {}).get('gt')}",
+        "less_than_equal": f"expected a number ≤ {_number(error.get('ctx', {}).get('le'))}",
         "string_too_short": "must not be empty",
     }
     if kind in messages:
@@ -135,6 +165,10 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
     if kind == "value_error":
         return str(error["ctx"]["error"])
     return str(error["msg"])
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 
 def _show(value: Any) -> str:

@@ -39,8 +39,13 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, Field(ge=0), BeforeValidator(_no_bool)]
-PositiveCount = Annotated[int, Field(ge=1), BeforeValidator(_no_bool)]
+MAX_COUNT = 10**12
+"""Counts above a trillion are typos (or attacks), not tallies."""
+MAX_SIZE = 10**9
+"""Dimensions, lengths and GPU counts above a billion describe no model or machine."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(_no_bool)]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_SIZE), BeforeValidator(_no_bool)]
 Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_no_bool)]
 
 
@@ -189,7 +194,10 @@ class Resources(_Section):
 
 class Hardware(_Section):
     gpu_memory_gb: Number | None = Field(
-        None, gt=0, description="Memory of one GPU as on its spec sheet (24 GB cards hold 24 GiB)"
+        None,
+        gt=0,
+        le=1_000_000,
+        description="Memory of one GPU as on its spec sheet (24 GB cards hold 24 GiB)",
     )
     gpu_count: PositiveCount = Field(1, description="Number of GPUs")
 
@@ -203,7 +211,9 @@ class Model(_Section):
             "(`ftadvisor memory --list`). Added in ftadvisor 0.1.0."
         ),
     )
-    params_billion: Number | None = Field(None, gt=0, description="Parameters, in billions")
+    params_billion: Number | None = Field(
+        None, gt=0, le=1_000_000, description="Parameters, in billions"
+    )
     precision: WeightPrecision = Field("bf16", description="Numeric format of the weights")
     hidden_size: PositiveCount | None = Field(
         None, description="Custom architecture, as in a Hugging Face config (added in 0.1.0)"

@@ -9,6 +9,7 @@ that every value keeps its line and every hazard becomes a `Problem`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, NamedTuple
 
 import yaml
@@ -59,6 +60,11 @@ _Y = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_Y + t for t in ("null", "bool", "int", "float", "str", "timestamp"))
 _CONSTRUCTOR = SafeConstructor()
 _STR = _Y + "str"
+_INT = _Y + "int"
+_FLOAT = _Y + "float"
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9_]*)\Z")
+_YAML11_INT = re.compile(r"[-+]?(0[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+|[1-9][0-9_]*(:[0-5]?[0-9])+)\Z")
+"""What YAML 1.1 reads as an int that is not decimal: octal, hex, binary, base 60."""
 
 Path = tuple[str | int, ...]
 
@@ -154,7 +160,25 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"the tag {node.tag!r} is not allowed in a profile")
             return None
-        value = _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        if node.tag == _INT and _YAML11_INT.match(node.value) and not _DECIMAL.match(node.value):
+            self.problem(
+                node,
+                path,
+                f"`{node.value}` is not a decimal number (YAML 1.1 reads a leading 0 as octal, "
+                "0x as hexadecimal and `1:30` as base 60); write the count in decimal",
+            )
+            return None
+        if node.tag == _FLOAT and ":" in node.value:
+            message = f"`{node.value}` is not a decimal number (base 60 is not read)"
+            self.problem(node, path, message)
+            return None
+        try:
+            value = _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+            kind = node.tag.removeprefix(_Y)
+            hint = "" if node.style else "; quote it if you meant text"
+            self.problem(node, path, f"`{node.value}` is not a valid {kind}{hint}")
+            return None
         if not node.style and not isinstance(value, str) and value is not None:
             self.plain_text[path] = str(node.value)
         return value
