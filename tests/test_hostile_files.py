@@ -213,3 +213,27 @@ def test_decimal_counts_with_underscores_still_load(tmp_path: Path) -> None:
         timeout=20,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# ---- terminal control codes -------------------------------------------------------------
+
+EVIL = 'version: 1\nname: "evil\\e[2J\\e]0;owned\\a"\n'
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "github", "json", "sarif", "junit"])
+def test_control_codes_in_a_profile_never_reach_the_terminal(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "evil.yaml").write_text(EVIL, encoding="utf-8")
+    done = ftadvisor("assess", "--profile", "evil.yaml", "-f", fmt, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "evil" in done.stdout
+
+
+def test_control_codes_in_keys_never_reach_standard_error(tmp_path: Path) -> None:
+    (tmp_path / "evil.yaml").write_text(
+        'version: 1\nname: x\n"bad\\e[31mkey": 1\n', encoding="utf-8"
+    )
+    done = ftadvisor("assess", "--profile", "evil.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr
+    assert "bad\\x1b[31mkey" in done.stderr

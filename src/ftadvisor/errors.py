@@ -6,8 +6,18 @@ code; the library raises them unchanged so that embedding tools can do the same.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import NamedTuple
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters shown as escapes (`\\x1b`), so that a
+    profile's keys and values cannot clear the screen or retitle the window when a
+    message or report prints them; newlines and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class ExitCode(IntEnum):

@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
 from ftadvisor.cli.memory import memory as memory_command
-from ftadvisor.errors import ExitCode, UserError
+from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import refuse_output_onto_inputs, write_atomic
 from ftadvisor.inputs import Input, expand, read
 from ftadvisor.profile.model import Profile
@@ -163,7 +163,7 @@ def _noted(reports: Iterable[Report]) -> Iterator[Report]:
     """The reports, each one's diagnostics printed on standard error as it passes."""
     for report in reports:
         for line in report.diagnostics:
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         yield report
 
 
@@ -265,9 +265,8 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _interrupted()
     except UserError as exc:
-        print(
-            f"ftadvisor: {exc.message}" if "\n" not in exc.message else exc.message, file=sys.stderr
-        )
+        message = printable(exc.message)
+        print(f"ftadvisor: {message}" if "\n" not in message else message, file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`ftadvisor … | head`): not an error of ours or theirs.

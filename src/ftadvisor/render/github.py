@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ftadvisor.advice.pipeline import Report
+from ftadvisor.errors import printable
 from ftadvisor.rules.loader import RuleSet
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -25,11 +26,11 @@ def escape_property(text: str) -> str:
 
 
 def command(level: str, message: str, *, file: str | None, line: int | None, title: str) -> str:
-    props = [f"file={escape_property(file)}"] if file else []
+    props = [f"file={escape_property(printable(file))}"] if file else []
     if file and line:
         props.append(f"line={line}")
     props.append(f"title={escape_property(title)}")
-    return f"::{level} {','.join(props)}::{escape_data(message)}"
+    return f"::{level} {','.join(props)}::{escape_data(printable(message))}"
 
 
 def _lines(report: Report) -> Iterable[str]:

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import Finding
+from ftadvisor.errors import printable
 from ftadvisor.rules.loader import RuleSet
 
 
@@ -25,22 +26,22 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
             "testcase", classname=f"ftadvisor.{suite.get('name')}", name=name, time="0"
         )
         if report.name:
-            element.set("file", report.name)
+            element.set("file", printable(report.name))
         cases.append(element)
         return element
 
     if report.assessment is None:
-        suite.set("name", report.name or "profile")
+        suite.set("name", printable(report.name or "profile"))
         error = ET.SubElement(
             case("profile"),
             "error",
             type="invalid-profile",
             message=f"{len(report.problems)} problems",
         )
-        error.text = "\n".join(str(p) for p in report.problems)
+        error.text = "\n".join(printable(str(p)) for p in report.problems)
     else:
         a = report.assessment
-        suite.set("name", a.name)
+        suite.set("name", printable(a.name))
         step = case("next-step")
         ET.SubElement(step, "system-out").text = (
             f"{a.next_step.id}: {a.next_step.title}\n" + "\n".join(a.next_step.rationale)

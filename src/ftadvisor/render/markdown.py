@@ -8,6 +8,7 @@ from typing import TextIO
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import LADDER
+from ftadvisor.errors import printable
 from ftadvisor.plan.results import sci
 from ftadvisor.render.common import (
     ICONS,
@@ -23,7 +24,7 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
 
 
 def _escape(text: str) -> str:
-    return _SPECIAL.sub(r"\\\1", text)
+    return _SPECIAL.sub(r"\\\1", printable(text))
 
 
 def _then_lines(report: Report) -> list[str]:
@@ -59,7 +60,7 @@ def _one(report: Report) -> str:
         f"**Next step: {_escape(step.title)}** (`{step.id}`)",
         "",
         f"Failure mode: **{a.failure_mode}** ({failure_summary(a)})"
-        + (f" · profile `{report.name}`" if report.name else ""),
+        + (f" · profile `{printable(report.name)}`" if report.name else ""),
         "",
         *_then_lines(report),
         *_assumption_lines(report),
@@ -154,9 +155,9 @@ def _portfolio(reports: list[Report]) -> list[str]:
 
 
 def _problems(report: Report) -> str:
-    lines = [f"#### ✖ `{report.name}` could not be read", ""]
+    lines = [f"#### ✖ `{printable(report.name or '')}` could not be read", ""]
     lines += [
-        f"- line {p.line or '?'}: `{p.key or '(file)'}`: {_escape(p.message)}"
+        f"- line {p.line or '?'}: `{printable(p.key or '(file)')}`: {_escape(p.message)}"
         for p in report.problems
     ]
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ftadvisor.advice.pipeline import Report
+from ftadvisor.errors import printable
 from ftadvisor.plan.results import Plan, sci
 from ftadvisor.render.common import (
     ICONS,
@@ -90,8 +91,8 @@ def _report(report: Report) -> Group:
     head.add_column()
     head.add_column(justify="right", style="dim")
     head.add_row(
-        Text.assemble(("ftadvisor", "bold"), " · ", a.name),
-        f"profile: {report.name}" if report.name else "",
+        Text.assemble(("ftadvisor", "bold"), " · ", printable(a.name)),
+        f"profile: {printable(report.name)}" if report.name else "",
     )
     parts.append(head)
 
@@ -217,7 +218,11 @@ def _portfolio(reports: list[Report]) -> Table:
         if r.gate_failures:
             step.append(" ✖ gate", style="bold red")
         table.add_row(
-            a.name, a.failure_mode, step, f"{warnings} ⚠" if warnings else "", r.name or ""
+            printable(a.name),
+            a.failure_mode,
+            step,
+            f"{warnings} ⚠" if warnings else "",
+            printable(r.name or ""),
         )
     return table
 
