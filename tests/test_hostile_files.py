@@ -237,3 +237,70 @@ def test_control_codes_in_keys_never_reach_standard_error(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "\x1b" not in done.stderr
     assert "bad\\x1b[31mkey" in done.stderr
+
+
+# ---- standard streams -------------------------------------------------------------------
+
+
+def _sh(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_closed_standard_output_is_an_input_error_not_a_traceback(workdir: Path) -> None:
+    done = _sh(f"{sys.executable} -m ftadvisor assess --profile p.yaml >&-", workdir)
+    assert done.returncode == 2
+    assert "standard output is closed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_closed_standard_error_keeps_the_exit_status(workdir: Path) -> None:
+    assert (
+        _sh(f"{sys.executable} -m ftadvisor assess --profile nope.yaml 2>&-", workdir).returncode
+        == 2
+    )
+    done = _sh(f"{sys.executable} -m ftadvisor assess --profile p.yaml -f json 2>&-", workdir)
+    assert done.returncode == 0 and '"next_step"' in done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "text", "github", "sarif", "junit"])
+def test_a_reader_that_goes_away_is_not_a_failed_gate(workdir: Path, fmt: str) -> None:
+    many = workdir / "many"
+    many.mkdir()
+    for i in range(300):
+        (many / f"p{i}.yaml").write_text(PROFILE, encoding="utf-8")
+    status = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{sys.executable} -m ftadvisor assess many -f {fmt} | head -c 10 >/dev/null;"
+            " echo ${PIPESTATUS[0]}",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.stdout.strip() == "0", status.stderr
+    assert "Traceback" not in status.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "github", "sarif", "junit"])
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C"}])
+def test_every_format_prints_without_utf8(workdir: Path, fmt: str, env: dict[str, str]) -> None:
+    (workdir / "cafe.yaml").write_text("version: 1\nname: café\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", "cafe.yaml", "-f", fmt],
+        cwd=workdir,
+        capture_output=True,
+        timeout=30,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANG")},
+            "PYTHONUTF8": "0",
+            **env,
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    done.stdout.decode("ascii")  # nothing but ASCII reached the stream
+    if fmt == "json":
+        assert b"caf\\u00e9" in done.stdout  # escaped, not lost

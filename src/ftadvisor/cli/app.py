@@ -18,6 +18,7 @@ from typer.exceptions import TyperException
 
 from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
+from ftadvisor.cli import streams
 from ftadvisor.cli.memory import memory as memory_command
 from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import refuse_output_onto_inputs, write_atomic
@@ -169,7 +170,15 @@ def _noted(reports: Iterable[Report]) -> Iterator[Report]:
 
 def _emit(write: Callable[[TextIO], None], output: Path | None) -> None:
     if output is None:
-        write(sys.stdout)
+        if sys.stdout is None:
+            raise UserError("standard output is closed: give --output FILE")
+        try:
+            write(sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # Before typer sees it: click turns a broken pipe into exit 1, "gate failed".
+            streams.reader_gone()
+            raise typer.Exit(ExitCode.OK) from None
         return
     buffer = io.StringIO()
     write(buffer)
@@ -232,7 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     """
     code = run(argv)
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         pass  # the reader went away (`ftadvisor … | head`), as in `run`
     except (OSError, ValueError) as exc:
@@ -244,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    streams.prepare()
     try:
         result = _app_for(sys.argv[1:] if argv is None else argv)(
             args=argv, prog_name="ftadvisor", standalone_mode=False

@@ -6,6 +6,14 @@ from typing import Any
 
 from ftadvisor.advice.results import Assessment, Assumption, Change, Finding
 
+
+def utf8(out: object) -> bool:
+    """Whether a stream takes any character; JSON to one that does not is written with
+    escapes (`\\u00e9`), so that no character is lost to a stand-in."""
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf16", "utf32")
+
+
 ICONS = {"done": "✔", "next": "▶", "later": "○", "not_needed": "·"}
 SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 

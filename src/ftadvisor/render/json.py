@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.plan.results import Plan
+from ftadvisor.render.common import utf8
 from ftadvisor.rules.loader import RuleSet
 
 
@@ -107,12 +108,12 @@ def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSe
     readable = (r for r in reports if r.assessment is not None)
     if not batch:
         for report in readable:
-            out.write(json.dumps(document(report), indent=2, ensure_ascii=False) + "\n")
+            out.write(json.dumps(document(report), indent=2, ensure_ascii=not utf8(out)) + "\n")
         return
     # json.dumps, not json.dump: only the one-shot encoder is the C one (several times
     # faster), and a batch writes one object at a time anyway.
     out.write("[")
     for i, report in enumerate(readable):
         out.write(",\n" if i else "\n")
-        out.write(json.dumps(document(report), ensure_ascii=False))
+        out.write(json.dumps(document(report), ensure_ascii=not utf8(out)))
     out.write("\n]\n")

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import Report
+from ftadvisor.render.common import utf8
 from ftadvisor.rules.loader import FindingFile, RuleSet
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -128,5 +129,5 @@ def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSe
             }
         ],
     }
-    json.dump(log, out, indent=2, ensure_ascii=False)
+    json.dump(log, out, indent=2, ensure_ascii=not utf8(out))
     out.write("\n")
