@@ -304,3 +304,72 @@ def test_every_format_prints_without_utf8(workdir: Path, fmt: str, env: dict[str
     done.stdout.decode("ascii")  # nothing but ASCII reached the stream
     if fmt == "json":
         assert b"caf\\u00e9" in done.stdout  # escaped, not lost
+
+
+# ---- the memory command's numbers ------------------------------------------------------
+
+BIG = str(10**400)
+CUSTOM = [
+    "--hidden-size",
+    "4096",
+    "--num-hidden-layers",
+    "32",
+    "--intermediate-size",
+    "11008",
+    "--num-attention-heads",
+    "32",
+    "--vocab-size",
+    "32000",
+]
+
+
+def _custom(**change: str) -> list[str]:
+    args = list(CUSTOM)
+    for flag, value in change.items():
+        args[args.index("--" + flag.replace("_", "-")) + 1] = value
+    return args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--params", "nan"],
+        ["--params", "inf"],
+        ["--params", "1e300"],
+        *(
+            ["--model", "mistral-7b", flag, BIG]
+            for flag in ("--seq-len", "--batch", "--rank", "--gpus")
+        ),
+        _custom(num_hidden_layers="-32"),
+        _custom(hidden_size="0"),
+        _custom(num_attention_heads="0"),
+        _custom(vocab_size=BIG),
+        *(["--model", "mistral-7b", "--gpu-memory", v] for v in ("0", "-5", "nan", "inf")),
+        ["--model", "mistral-7b", "--gpu-memory", "inf", "--format", "json"],
+        ["--model", "mistral-7b", "--top-layers", "-2"],
+        ["--model", "mistral-7b", "--virtual-tokens", "-5"],
+    ],
+    ids=lambda a: " ".join(x if len(x) < 20 else "10^400" for x in a),
+)
+def test_nonsense_numbers_for_memory_are_input_errors(tmp_path: Path, args: list[str]) -> None:
+    done = ftadvisor("memory", *args, cwd=tmp_path)
+    assert done.returncode == 2, (done.returncode, done.stdout[:200], done.stderr)
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert "Infinity" not in done.stdout and "NaN" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"hidden_size": 1e400, "num_hidden_layers": 2, "intermediate_size": 8, '
+        '"num_attention_heads": 2, "vocab_size": 10}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"hidden_size": NaN}',
+    ],
+    ids=["1e400", "deep", "NaN"],
+)
+def test_hostile_configs_are_input_errors(tmp_path: Path, text: str) -> None:
+    (tmp_path / "config.json").write_text(text)
+    done = ftadvisor("memory", "--config", "config.json", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "internal error" not in done.stderr

@@ -124,6 +124,9 @@ def preset(name: str) -> Architecture:
     return found
 
 
+MAX_PARAMS_BILLION = 1_000_000
+
+
 def from_params(params_billion: float) -> Architecture:
     """A Llama-shaped stand-in for a model known only by its size: the preset of the
     nearest size, scaled in depth so the parameter count matches."""
@@ -143,7 +146,7 @@ def from_hf_config(data: dict[str, Any], name: str) -> Architecture:
     """An architecture from a Hugging Face config.json (already parsed)."""
     try:
         heads = int(data["num_attention_heads"])
-        return Architecture(
+        arch = Architecture(
             hidden_size=int(data["hidden_size"]),
             num_hidden_layers=int(data["num_hidden_layers"]),
             intermediate_size=int(data["intermediate_size"]),
@@ -154,8 +157,36 @@ def from_hf_config(data: dict[str, Any], name: str) -> Architecture:
             name=name,
             source=name,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise UserError(f"{name}: not a usable Hugging Face config: missing or bad {exc}") from None
+    return check(arch)
+
+
+MAX_DIMENSION = 10**9
+"""Dimensions above a billion describe no model; bounding them keeps the arithmetic finite."""
+
+
+def check(arch: Architecture) -> Architecture:
+    """Refuse shapes no model has (a zero, a negative, heads that do not fit the width)."""
+    dims = {
+        "hidden_size": arch.hidden_size,
+        "num_hidden_layers": arch.num_hidden_layers,
+        "intermediate_size": arch.intermediate_size,
+        "num_attention_heads": arch.num_attention_heads,
+        "num_key_value_heads": arch.num_key_value_heads,
+        "vocab_size": arch.vocab_size,
+    }
+    for key, value in dims.items():
+        if not 1 <= value <= MAX_DIMENSION:
+            raise UserError(
+                f"{arch.name}: {key} must be a whole number from 1 to {MAX_DIMENSION:,}, "
+                f"got {value:,}"
+            )
+    if arch.num_attention_heads > arch.hidden_size:
+        raise UserError(f"{arch.name}: more attention heads than hidden units")
+    if arch.num_key_value_heads > arch.num_attention_heads:
+        raise UserError(f"{arch.name}: more key/value heads than attention heads")
+    return arch
 
 
 CUSTOM_FLAGS = (
@@ -222,8 +253,10 @@ def resolve(
     if model is not None:
         return preset(model)
     if params is not None:
-        if not params > 0:
-            raise UserError("--params must be a positive number of billions")
+        if not 0 < params <= MAX_PARAMS_BILLION:
+            raise UserError(
+                f"--params must be a positive number of billions, at most {MAX_PARAMS_BILLION:,}"
+            )
         return from_params(params)
     if config is not None:
         return from_config_file(config)

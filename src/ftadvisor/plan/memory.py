@@ -122,10 +122,23 @@ def parse_targets(text: str) -> tuple[Target, ...]:
     return tuple(sorted(known, key=given.index))
 
 
+MAX_SETTING = 10**9
+"""Batches, lengths, ranks and GPU counts above a billion are typos; bounding them keeps
+the arithmetic finite."""
+
+
 def estimate(arch: Architecture, settings: Settings) -> Estimate:
     s = settings
-    if s.batch < 1 or s.seq_len < 1 or s.gpus < 1 or s.rank < 1:
-        raise UserError("batch, sequence length, rank and GPU count must be at least 1")
+    for flag, given in (
+        ("--batch", s.batch),
+        ("--seq-len", s.seq_len),
+        ("--rank", s.rank),
+        ("--gpus", s.gpus),
+        ("--top-layers", s.top_layers),
+        ("--virtual-tokens", s.virtual_tokens),
+    ):
+        if not 1 <= given <= MAX_SETTING:
+            raise UserError(f"{flag} must be a whole number from 1 to {MAX_SETTING:,}")
     if s.precision in INFERENCE_ONLY_PRECISIONS and s.method != "inference":
         raise UserError(f"--precision {s.precision} is for inference; train with qlora instead")
     compute = (
@@ -327,6 +340,8 @@ def napkin_gradients_and_states_bytes(
 
 def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
     """The estimate as plain data (the `--format json` document)."""
+    if gpu_memory_gb is not None and not 0 < gpu_memory_gb <= 1_000_000:
+        raise UserError("--gpu-memory must be a positive number of GB (as on the spec sheet)")
     a, s = est.arch, est.settings
     training = s.method != "inference"
     doc: dict[str, Any] = {
