@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from ftadvisor import assess, load_profile
-from ftadvisor.errors import ExitCode
+from ftadvisor.errors import ExitCode, UserError
 from ftadvisor.interview.questions import packaged_questions
 from ftadvisor.interview.session import Interrupted, Prompter, guarded, interview, save, session
 
@@ -284,3 +284,70 @@ def test_a_wrong_fact_that_was_in_the_context_counts_as_behavior() -> None:
     profile, _, screen = _run([*lines, "none"], {})  # then: the retrieval in place
     assert (profile.failures.information, profile.failures.behavior) == (1, 1)
     assert "counted as behavior (faithfulness to the context)" in screen
+
+
+# ---- hostile answers and lost sessions (issue 12) ---------------------------------------
+
+
+def test_odd_numbers_are_asked_again_and_thousands_separators_are_read() -> None:
+    lines = [
+        *start("numbers"),
+        *EVAL_READY,
+        *NO_GOAL,
+        "y",  # systematic
+        "²",  # a superscript digit is not a count
+        "1" * 401,  # nor is a 401-digit one
+        "2,000",
+        "5",
+        "y",  # counts at hand
+        "?",  # why, on a count question
+        "1,2",
+        "1_000",
+        "3",
+        "bm25",  # not a choice: the hint names the one meant
+        "term",
+    ]
+    profile, answers, screen = _run(lines)
+    assert answers["prompting.variants_tested"] == 2000
+    assert (profile.failures.information, profile.failures.behavior) == (1000, 3)
+    assert "enter a whole number" in screen
+    assert "enter a number up to 1,000,000,000,000" in screen
+    assert "why:" in screen
+    assert "did you mean term?" in screen
+    assert answers["retrieval"] == "term"
+
+
+def test_a_save_that_cannot_be_written_keeps_the_answers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers = {"name": "kept", "evaluation.criteria_defined": False}
+    prompter, _ = _prompter([])
+    with pytest.raises(UserError) as caught:
+        save(prompter, answers, tmp_path / "nodir" / "answers.yaml")
+    assert "ftadvisor-draft.yaml" in caught.value.message
+    assert load_profile(tmp_path / "ftadvisor-draft.yaml").name == "kept"
+
+
+def test_the_save_prompt_says_what_enter_does() -> None:
+    prompter, screen = _prompter(["-"])
+    assert save(prompter, {"name": "x"}, None) is None
+    assert "Enter for ftadvisor.yaml, or - to skip" in screen.getvalue()
+
+
+def test_an_interrupted_review_keeps_its_tally(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    lines = [
+        *start("half-reviewed"),
+        *EVAL_READY,
+        *NO_GOAL,
+        *prompting(variants=4, examples=5),
+        "n",  # one by one
+        *["wrong date for the holiday", *FACTS],
+        *["a wall of text", *FORM],
+    ]  # then the input ends, mid-review
+    prompter, _ = _prompter(lines)
+    answers: dict[str, Any] = {}
+    with pytest.raises(Interrupted) as caught:
+        guarded(answers, lambda: interview(prompter, answers))
+    assert caught.value.message.startswith("\n")  # not on the line of the ^C
+    draft = load_profile(tmp_path / "ftadvisor-draft.yaml")
+    assert (draft.failures.information, draft.failures.behavior) == (1, 1)

@@ -50,6 +50,8 @@ class QuestionSpec(_Strict):
     group: str | None = None
     requires: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """Words people use for a choice (`bm25` for `term`), suggested when typed."""
     probes: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -104,6 +106,9 @@ def load_questions(path: Path, rules: RuleSet) -> tuple[Question, ...]:
             if source is None:
                 raise RulesError(f"{where}: unknown source {spec.source.id!r}")
             cite = f"{source.cite}, {spec.source.section}" if spec.source.section else source.cite
+        wrong = [a for a, c in spec.aliases.items() if field is None or c not in field.choices]
+        if wrong:
+            raise RulesError(f"{where}: aliases {', '.join(wrong)} name no choice of the key")
         probes = tuple(spec.probes) or tuple(_probes(spec.key, field, rules))
         questions.append(Question(spec, field, cite, probes))
         seen.add(spec.key)

@@ -7,6 +7,7 @@ scripted lines and the real program differs only in where lines come from.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +27,7 @@ from ftadvisor.interview.questions import (
     profile_data,
 )
 from ftadvisor.profile.dump import dump_profile
-from ftadvisor.profile.model import Profile
+from ftadvisor.profile.model import MAX_COUNT, Profile
 from ftadvisor.render.common import share_text
 from ftadvisor.rules.loader import RuleSet, packaged_rules
 
@@ -67,6 +68,23 @@ class _Invalid(ValueError):
     pass
 
 
+_WHOLE = re.compile(r"\d+|\d{1,3}(,\d{3})+|\d{1,3}(_\d{3})+")
+"""Whole numbers as people type them: 2000, 2,000 or 2_000 (ASCII digits only)."""
+
+
+def _whole(text: str) -> int:
+    """A count typed by a person, or `_Invalid` saying what is expected."""
+    text = text.strip()
+    if text.startswith("-") and _WHOLE.fullmatch(text[1:]):
+        raise _Invalid("enter a number of 0 or more")
+    if not (text.isascii() and _WHOLE.fullmatch(text)):
+        raise _Invalid("enter a whole number")
+    value = int(text.replace(",", "").replace("_", ""))
+    if value > MAX_COUNT:
+        raise _Invalid(f"enter a number up to {MAX_COUNT:,}")
+    return value
+
+
 def _parse(question: Question, raw: str) -> Any:
     field = question.field
     assert field is not None
@@ -78,23 +96,31 @@ def _parse(question: Question, raw: str) -> Any:
             return False
         raise _Invalid("answer y or n")
     if field.kind == "enum":
-        matches = [c for c in field.choices if c.startswith(text.lower())]
-        if text.isdigit() and 1 <= int(text) <= len(field.choices):
+        word = text.lower()
+        matches = [c for c in field.choices if word and c.startswith(word)]
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(field.choices):
             return field.choices[int(text) - 1]
-        if text.lower() in field.choices:
-            return text.lower()
+        if word in field.choices:
+            return word
         if len(matches) == 1:
             return matches[0]
-        raise _Invalid(f"choose one of: {', '.join(field.choices)}")
+        alias = question.spec.aliases.get(word)
+        if alias is None:
+            import difflib
+
+            close = difflib.get_close_matches(word, field.choices, n=1, cutoff=0.6)
+            alias = close[0] if close else None
+        hint = f"; did you mean {alias}?" if alias else ""
+        raise _Invalid(f"choose one of: {', '.join(field.choices)}{hint}")
     if field.kind == "number":
+        if field.integer:
+            return _whole(text)
         try:
-            value = int(text) if field.integer else float(text)
+            value = float(text.replace(",", "")) if text.isascii() else math.nan
         except ValueError:
-            raise _Invalid("enter a whole number" if field.integer else "enter a number") from None
-        if isinstance(value, float) and not math.isfinite(value):
+            raise _Invalid("enter a number") from None
+        if not math.isfinite(value) or abs(value) > MAX_COUNT:
             raise _Invalid("enter a finite number")
-        if field.integer and value < 0:
-            raise _Invalid("enter a number of 0 or more")
         return value
     if not text:
         raise _Invalid("this one needs an answer")
@@ -174,13 +200,17 @@ def _yes_no(
             prompter.say("  answer y or n (or ? for why this is asked)", style="yellow")
 
 
-def _count(prompter: Prompter, text: str) -> int:
+def _count(prompter: Prompter, text: str, help_text: str, cite: str | None) -> int:
     prompt = Text.assemble(("  ? ", "cyan bold"), text, " ")
     while True:
         raw = prompter.read(prompt).strip()
-        if raw.isdigit():
-            return int(raw)
-        prompter.say("  enter a whole number of 0 or more", style="yellow")
+        if raw == "?":
+            _help(prompter, help_text, cite)
+            continue
+        try:
+            return _whole(raw)
+        except _Invalid as exc:
+            prompter.say(f"  {exc} (or ? for why this is asked)", style="yellow")
 
 
 def _tally_line(rules: RuleSet, information: int, behavior: int) -> Text:
@@ -218,8 +248,14 @@ _FORM_HELP = (
 )
 
 
-def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int, int]:
-    """Sort failures into facts or form, one by one or from counts already known."""
+def review(
+    prompter: Prompter, question: Question, rules: RuleSet, answers: dict[str, Any] | None = None
+) -> tuple[int, int]:
+    """Sort failures into facts or form, one by one or from counts already known.
+
+    The running tally is kept in `answers` after every failure, so that a draft saved
+    on Ctrl-C holds the failures reviewed so far."""
+    answers = {} if answers is None else answers
     prompter.say(Text("\nFailure review", style="bold"))
     prompter.say(
         "Bring a handful of recent failed outputs to mind, or paste them one at a time. "
@@ -238,11 +274,15 @@ def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int,
             prompter,
             "How many reviewed failures had a fact wrong, outdated or missing in everything "
             "the model saw (its training and the context it was given)?",
+            _FACTS_HELP,
+            question.cite,
         )
         behavior = _count(
             prompter,
             "How many had what they needed (the fact was in the context) but failed on "
             "format, style, relevance, safety or faithfulness to the context?",
+            _FORM_HELP,
+            question.cite,
         )
         prompter.say(_tally_line(rules, information, behavior))
         return information, behavior
@@ -281,6 +321,7 @@ def review(prompter: Prompter, question: Question, rules: RuleSet) -> tuple[int,
             behavior += 1
         else:
             prompter.say("  neither: not counted (is it a failure at all?)", style="dim")
+        answers["failures.information"], answers["failures.behavior"] = information, behavior
         prompter.say(_tally_line(rules, information, behavior))
         number += 1
 
@@ -299,7 +340,7 @@ def interview(
     while (question := next_question(questions, answers, rules, full=full)) is not None:
         if question.spec.kind == "review":
             answers["failures.information"], answers["failures.behavior"] = review(
-                prompter, question, rules
+                prompter, question, rules, answers
             )
         else:
             answers[question.key] = ask(prompter, question)
@@ -333,8 +374,9 @@ def save(prompter: Prompter, answers: Mapping[str, Any], path: Path | None) -> P
         if path is None:
             prompt = Text.assemble(
                 ("? ", "cyan bold"),
-                "Save these answers as a profile? File name, or Enter to skip ",
-                ("[ftadvisor.yaml / -] ", "dim"),
+                "Save these answers as a profile? File name, Enter for ftadvisor.yaml, "
+                "or - to skip ",
+                ("[ftadvisor.yaml] ", "dim"),
             )
             raw = prompter.read(prompt).strip()
             if raw in ("-", ""):
@@ -352,7 +394,17 @@ def save(prompter: Prompter, answers: Mapping[str, Any], path: Path | None) -> P
         ):
             path = None
             continue
-        write_atomic(path, saved_text(answers))
+        try:
+            write_atomic(path, saved_text(answers))
+        except UserError as error:
+            try:
+                draft = save_draft(answers)
+            except UserError:
+                raise error from None
+            raise UserError(
+                f"{error.message}; the answers are kept in {draft} — save them elsewhere "
+                f"with: ftadvisor assess --profile {draft} --interactive --save FILE"
+            ) from None
         prompter.say(
             Text.assemble(
                 "saved ",
@@ -386,7 +438,7 @@ def guarded(answers: dict[str, Any], step: Callable[[], Any]) -> Any:
             ) from None
         reason = "end of input" if isinstance(exc, EOFError) else "interrupted"
         raise Interrupted(
-            f"{reason}; the answers so far are in {draft} — continue with: "
+            f"\n{reason}; the answers so far are in {draft} — continue with: "
             f"ftadvisor assess --profile {draft} --interactive"
         ) from None
 
