@@ -61,7 +61,7 @@ def test_report_output_survives_a_failing_renderer(
     target = tmp_path / "report.json"
     target.write_text("previous report\n")
 
-    def broken(reports, out, *, batch, rules):  # type: ignore[no-untyped-def]
+    def broken(reports, out, *, batch, rules, details=False):  # type: ignore[no-untyped-def]
         out.write('{"half": ')
         raise RuntimeError("renderer crashed")
 

@@ -67,3 +67,51 @@ def test_reports_show_assumptions_and_the_step_after_an_early_rung(
     assert doc["next_step"]["then"]["id"] == "try_stronger_model"
     assert run(["assess", "--profile", assumed, "--fail-on", "warning"]) == 1
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_every_default_text_report_fits_a_screen(path: Path) -> None:
+    """Issue 12: the headline must not scroll away: 40 lines at 100 columns, no
+    trailing spaces when piped, no None, methods written as their authors do."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) <= 40, f"{len(lines)} lines"
+    assert not [line for line in lines if line != line.rstrip()]
+    assert "None" not in done.stdout and "LORA" not in done.stdout
+    if "Plan" in lines:
+        detailed = subprocess.run(
+            [sys.executable, "-m", "ftadvisor", "assess", "--profile", str(path), "--details"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+        ).stdout
+        assert len(detailed.splitlines()) > len(lines)
+        assert "--details" not in detailed
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "20"])
+def test_narrow_terminals_still_show_the_next_step(columns: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", str(EXAMPLES / "faq-bot.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": columns, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0
+    assert "[no_change]" in done.stdout

@@ -141,6 +141,8 @@ _compiled = functools.lru_cache(maxsize=None)(cond.compile_condition)
 
 
 def _leaf(leaf: cond.Leaf, want: bool, ctx: dict[str, Any]) -> Edits | None:
+    if leaf.op == "stated":
+        return None  # stating a key is not a move; its value is
     check = _compiled(leaf)
     if check(ctx) == want:
         return {}

@@ -104,6 +104,12 @@ def assess(
         Path | None,
         typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
     ] = None,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", help="Text and Markdown: include the plan's general tips (JSON has them)."
+        ),
+    ] = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -130,7 +136,10 @@ def assess(
             named = [i.given for i in inputs if not i.is_stdin]
             refuse_output_onto_inputs(output, [*named, *(s for s in sources if s != "-")])
         run = Run(inputs, gates, jobs=jobs)
-        _emit(lambda out: render(_noted(run), out, batch=batch, rules=run.rules), output)
+        _emit(
+            lambda out: render(_noted(run), out, batch=batch, rules=run.rules, details=details),
+            output,
+        )
         return run.status
     if len(sources) > 1:
         raise UserError("--interactive takes at most one profile")
@@ -154,7 +163,10 @@ def assess(
         nonlocal status
         (report,) = _noted([judge(p, gates)])
         status = max(status, report.status)
-        _emit(lambda out: render([report], out, batch=False, rules=packaged_rules()), output)
+        _emit(
+            lambda out: render([report], out, batch=False, rules=packaged_rules(), details=details),
+            output,
+        )
 
     session(Prompter(Console(highlight=False)), answers, full=full, save_to=save, show=show)
     return status

@@ -57,11 +57,18 @@ class _Notes:
     rules: RuleSet
     items: list[PlanItem] = dataclasses.field(default_factory=list)
 
-    def say(self, topic: str, text: str, source: str, section: str | None = None) -> None:
+    def say(
+        self,
+        topic: str,
+        text: str,
+        source: str,
+        section: str | None = None,
+        *,
+        detail: bool = False,
+    ) -> None:
         cite = self.rules.sources[source].cite
-        self.items.append(
-            PlanItem(topic=topic, text=text, source=f"{cite}, {section}" if section else cite)
-        )
+        where = f"{cite}, {section}" if section else cite
+        self.items.append(PlanItem(topic=topic, text=text, source=where, detail=detail))
 
 
 def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
@@ -103,6 +110,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
             "is plentiful.",
             "huyen-2025",
             "Finetuning Tactics",
+            detail=True,
         )
     notes.say(
         "method",
@@ -110,6 +118,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
         "prompting and finetuning, if the model must stay untouched.",
         "huyen-2025",
         "PEFT techniques",
+        detail=True,
     )
     lora = _lora(training.lora_rank, notes)
     hyperparameters = _hyperparameters(method, micro_batch or 1, training, examples, notes)
@@ -257,12 +266,14 @@ def _lora(rank: int, notes: _Notes) -> LoraSettings:
         "budget, all four at a low rank beat one at a high rank; add the feed-forward "
         "matrices if quality still falls short.",
         "hu-2021",
+        detail=True,
     )
     notes.say(
         "lora",
         f"alpha {alpha} (2:1), inside the usual 1:8 to 8:1; ranks 4 to 64 usually suffice.",
         "huyen-2025",
         "LoRA configurations",
+        detail=True,
     )
     return LoraSettings(targets=LORA_TARGETS, rank=rank, alpha=alpha)
 
@@ -282,6 +293,7 @@ def _hyperparameters(
         "too slowly.",
         "huyen-2025",
         section,
+        detail=True,
     )
     notes.say(
         "hyperparameters",
@@ -290,6 +302,7 @@ def _hyperparameters(
         "gradient accumulation gets there without the memory.",
         "huyen-2025",
         section,
+        detail=True,
     )
     notes.say(
         "hyperparameters",
@@ -297,6 +310,7 @@ def _hyperparameters(
         "stop when validation loss turns up while training loss falls.",
         "huyen-2025",
         section,
+        detail=True,
     )
     return Hyperparameters(
         learning_rate=learning_rate,
@@ -317,6 +331,7 @@ def _path(distillation: bool, notes: _Notes) -> Path:
             "let it generate more data, and train the cheaper model on that.",
             "huyen-2025",
             "Finetuning Tactics",
+            detail=True,
         )
         return "distillation"
     notes.say(
@@ -325,6 +340,7 @@ def _path(distillation: bool, notes: _Notes) -> Path:
         "one, push with the best, then map price against quality.",
         "huyen-2025",
         "Finetuning Tactics",
+        detail=True,
     )
     return "progression"
 
@@ -351,6 +367,7 @@ def _frameworks(profile: Profile, gpus: int, notes: _Notes) -> tuple[str, ...]:
             "offers fewer knobs and fewer base models.",
             "huyen-2025",
             section,
+            detail=True,
         )
         return API_FRAMEWORKS
     frameworks = OPEN_FRAMEWORKS + (MULTI_GPU_FRAMEWORKS if gpus > 1 else ())
@@ -360,6 +377,7 @@ def _frameworks(profile: Profile, gpus: int, notes: _Notes) -> tuple[str, ...]:
         ", ".join(frameworks) + " support LoRA and QLoRA" + spread,
         "huyen-2025",
         section,
+        detail=True,
     )
     return frameworks
 

@@ -19,6 +19,9 @@ class PlanItem:
     topic: str
     text: str
     source: str
+    detail: bool = False
+    """General advice that holds for any run of this method (shown with --details);
+    the rest is specific to this profile and always shown."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +73,17 @@ class Plan:
     frameworks: tuple[str, ...]
     assumptions: tuple[str, ...]
     items: tuple[PlanItem, ...]
+
+
+METHOD_NAMES = {
+    "lora": "LoRA",
+    "qlora": "QLoRA",
+    "full": "Full finetuning",
+    "partial": "Partial finetuning",
+    "prompt-tuning": "Prompt tuning",
+    "inference": "Inference",
+}
+"""How reports write a method."""
 
 
 def sci(value: float) -> str:

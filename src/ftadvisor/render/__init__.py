@@ -20,10 +20,17 @@ __all__ = ["FORMATS", "Format", "Renderer", "Report", "renderer"]
 
 class Renderer(Protocol):
     def __call__(
-        self, reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet
+        self,
+        reports: Iterable[Report],
+        out: TextIO,
+        *,
+        batch: bool,
+        rules: RuleSet,
+        details: bool = False,
     ) -> None:
         """`batch`: several inputs (a list, not one object); `rules`: those that
-        produced the assessments, which SARIF and JUnit describe."""
+        produced the assessments, which SARIF and JUnit describe; `details`: the plan's
+        general advice too, in the formats that leave it out for a short read."""
 
 
 Format = Literal["text", "json", "markdown", "github", "sarif", "junit"]

@@ -76,7 +76,14 @@ def _lines(report: Report) -> Iterable[str]:
         )
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
     for report in reports:
         for line in _lines(report):
             out.write(line + "\n")

@@ -95,11 +95,21 @@ def _plan(plan: Plan | None) -> dict[str, Any] | None:
         "path": plan.path,
         "frameworks": list(plan.frameworks),
         "assumptions": list(plan.assumptions),
-        "items": [{"topic": i.topic, "text": i.text, "source": i.source} for i in plan.items],
+        "items": [
+            {"topic": i.topic, "text": i.text, "source": i.source, "detail": i.detail}
+            for i in plan.items
+        ],
     }
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
     """One object for one profile; for a batch, an array streamed one object at a time.
 
     Profiles that could not be read are left out: their problems are on stderr and the

@@ -81,7 +81,14 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
     return suite
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
     root = ET.Element("testsuites", name="ftadvisor")
     root.extend(_suite(r, rules) for r in reports)
     for attribute in ("tests", "failures", "errors"):

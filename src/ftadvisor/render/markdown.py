@@ -9,7 +9,7 @@ from typing import TextIO
 from ftadvisor.advice.pipeline import Report
 from ftadvisor.advice.results import LADDER
 from ftadvisor.errors import printable
-from ftadvisor.plan.results import sci
+from ftadvisor.plan.results import METHOD_NAMES, sci
 from ftadvisor.render.common import (
     ICONS,
     SEVERITY_ICONS,
@@ -50,7 +50,7 @@ def _assumption_lines(report: Report) -> list[str]:
     return [*lines, ""]
 
 
-def _one(report: Report) -> str:
+def _one(report: Report, details: bool = False) -> str:
     a = report.assessment
     assert a is not None
     step = a.next_step
@@ -80,7 +80,7 @@ def _one(report: Report) -> str:
     if a.plan is not None:
         plan = a.plan
         h = plan.hyperparameters
-        lines += ["", f"**Plan: {plan.method.upper()}**", ""]
+        lines += ["", f"**Plan: {METHOD_NAMES[plan.method]}**", ""]
         if plan.memory is not None:
             m = plan.memory
             fit = "" if m.fits is None else (" — fits" if m.fits else " — does not fit")
@@ -91,7 +91,11 @@ def _one(report: Report) -> str:
             f"({h.micro_batch} × {h.gradient_accumulation}), {h.epochs} epochs, "
             f"{plan.path} path"
         )
-        lines += [f"- {_escape(i.text)} — *{_escape(i.source)}*" for i in plan.items]
+        lines += [
+            f"- {_escape(i.text)} — *{_escape(i.source)}*"
+            for i in plan.items
+            if details or not i.detail
+        ]
 
     findings = listed_findings(a)
     if findings:
@@ -163,22 +167,29 @@ def _problems(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
     items = list(reports)
     if not batch:
-        out.write("".join(_one(r) for r in items if r.assessment is not None))
+        out.write("".join(_one(r, details) for r in items if r.assessment is not None))
         return
     head = "\n".join(_portfolio(items)) + "\n\n"
-    details = [
+    sections = [
         f"<details><summary>{_escape(r.assessment.name)}: {r.assessment.next_step.id}</summary>"
-        f"\n\n{_one(r)}\n</details>\n\n"
+        f"\n\n{_one(r, details)}\n</details>\n\n"
         if r.assessment is not None
         else _problems(r) + "\n"
         for r in items
     ]
     size = len(head.encode())
     kept = []
-    for part in details:
+    for part in sections:
         if size + len(part.encode()) > STEP_SUMMARY_LIMIT - 200:
             break
         kept.append(part)
@@ -187,8 +198,8 @@ def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSe
         head = head.encode()[: STEP_SUMMARY_LIMIT - 400].decode(errors="ignore")
         head = head[: head.rfind("\n") + 1]
     out.write(head + "".join(kept))
-    if len(kept) < len(details):
+    if len(kept) < len(sections):
         out.write(
-            f"_Details of {len(details) - len(kept)} more profiles were left out to stay under "
+            f"_Details of {len(sections) - len(kept)} more profiles were left out to stay under "
             "the 1 MiB step-summary limit; `--format json` has them all._\n"
         )

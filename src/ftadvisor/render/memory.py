@@ -45,10 +45,13 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
         console.print(
             Text.assemble(
                 (verdict[0], verdict[1]),
-                f" on {doc['gpus']} × {gpu:g} GB "
-                f"(headroom {doc['headroom_gb']:+,.2f} GB); largest batch "
-                f"{doc['largest_batch']}, largest sequence length "
-                f"{doc['largest_seq_len']}",
+                f" on {doc['gpus']} × {gpu:g} GB (headroom {doc['headroom_gb']:+,.2f} GB); "
+                + (
+                    f"largest batch {doc['largest_batch']}, largest sequence length "
+                    f"{doc['largest_seq_len']}"
+                    if doc["largest_batch"]
+                    else "not even a batch of 1 fits"
+                ),
             )
         )
     smallest = doc["smallest_gpu"]

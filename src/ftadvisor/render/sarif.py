@@ -108,7 +108,14 @@ def _results(report: Report, index: dict[str, int]) -> Iterable[dict[str, Any]]:
         yield result(f.rule, _LEVELS[f.severity], f.message, report.line_of(f.key))
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
     described = _rules(rules)
     index = {r["id"]: i for i, r in enumerate(described)}
     results = [res for report in reports for res in _results(report, index)]

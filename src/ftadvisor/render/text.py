@@ -7,6 +7,7 @@ rich drops colour by itself when stdout is not a terminal or NO_COLOR is set.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -17,8 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ftadvisor.advice.pipeline import Report
+from ftadvisor.advice.results import Assessment, Finding
 from ftadvisor.errors import printable
-from ftadvisor.plan.results import Plan, sci
+from ftadvisor.plan.results import METHOD_NAMES, Plan, sci
 from ftadvisor.render.common import (
     ICONS,
     SEVERITY_ICONS,
@@ -44,11 +46,11 @@ def _bullets() -> Table:
     return table
 
 
-def _plan_lines(plan: Plan) -> list[Text | Table]:
+def _plan_lines(plan: Plan, details: bool) -> list[Text | Table]:
     lines: list[Text | Table] = []
     h = plan.hyperparameters
     memory = plan.memory
-    adapters = f" {plan.method.upper()} r={plan.lora.rank} on {','.join(plan.lora.targets)}"
+    adapters = f" {METHOD_NAMES[plan.method]} r={plan.lora.rank} on {','.join(plan.lora.targets)}"
     if memory is not None:
         summary = Text(f"{adapters} · {memory.model} · est. {memory.total_gb:.1f} GB")
         if memory.gpu_memory_gb:
@@ -74,14 +76,38 @@ def _plan_lines(plan: Plan) -> list[Text | Table]:
         )
     )
     items = _bullets()
-    for item in plan.items:
+    shown = [i for i in plan.items if details or not i.detail]
+    for item in shown:
         items.add_row(" •", Text.assemble(item.text, (f"  [{item.source}]", "dim italic")))
-    lines.append(items)
-    lines.append(Text(" assumes: " + plan.assumptions[0], style="dim"))
+    if shown:
+        lines.append(items)
+    if details:
+        lines.append(Text(" assumes: " + plan.assumptions[0], style="dim"))
     return lines
 
 
-def _report(report: Report) -> Group:
+def _headline(a: Assessment, finding: Finding) -> bool:
+    """Whether the short report lists a finding: warnings and errors, except the
+    readiness gaps when closing them is the next step (the Why list names each)."""
+    if finding.severity == "info":
+        return False
+    return not (
+        a.next_step.id == "prepare_finetune" and finding.rule.startswith("finding.readiness-")
+    )
+
+
+def _intent_note(a: Assessment) -> str:
+    """The planned step against the advice, without the reason the Why list gives."""
+    assert a.intent is not None
+    step = a.next_step.id
+    if a.intent.id == step:
+        return "the advised next step"
+    if a.intent.premature:
+        return f"{step} comes first"
+    return f"the advised next step is {step}"
+
+
+def _report(report: Report, details: bool = False) -> Group:
     a = report.assessment
     assert a is not None
     step = a.next_step
@@ -128,7 +154,7 @@ def _report(report: Report) -> Group:
                     (x.if_not, "bold"),
                 ),
             )
-        parts.append(Text("Assumes", style="bold"))
+        parts.append(Text("Assumes (not stated in the profile)", style="bold"))
         parts.append(assumed)
     if a.intent is not None:
         style = "bold red" if a.intent.premature else "green"
@@ -139,7 +165,7 @@ def _report(report: Report) -> Group:
                 (a.intent.id, "bold"),
                 " ",
                 (mark, style),
-                f" — {a.intent.message}",
+                f" — {_intent_note(a)}",
             )
         )
 
@@ -163,11 +189,16 @@ def _report(report: Report) -> Group:
     parts.append(Text(" ✔ done  ▶ next  ○ later  · not needed", style="dim"))
 
     if a.plan is not None:
-        parts.append(_heading("Plan"))
-        parts.extend(_plan_lines(a.plan))
+        hidden = 0 if details else sum(i.detail for i in a.plan.items)
+        heading = _heading("Plan")
+        if hidden:
+            heading.append(f"  {hidden} general tips: --details", style="dim")
+        parts.append(heading)
+        parts.extend(_plan_lines(a.plan, details))
 
-    listed = listed_findings(a)
-    if listed:
+    listed = [f for f in listed_findings(a) if details or _headline(a, f)]
+    notes = len(listed_findings(a)) - len(listed)
+    if listed or notes:
         parts.append(_heading("Findings"))
         findings = _bullets()
         for f in listed:
@@ -178,6 +209,9 @@ def _report(report: Report) -> Group:
                 Text.assemble((where, "bold"), f.message),
             )
         parts.append(findings)
+        if notes:
+            noun = "note" if notes == 1 else "notes"
+            parts.append(Text(f" {notes} more {noun}: --details", style="dim"))
 
     if a.changes:
         parts.append(_heading("What would change this advice"))
@@ -190,7 +224,7 @@ def _report(report: Report) -> Group:
         parts.append(changes)
     v = a.versions
     parts.append(
-        Text(f"\nftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}", style="dim")
+        Text(f"ftadvisor {v.ftadvisor} · contract {v.contract} · rules {v.rules}", style="dim")
     )
     return Group(*parts)
 
@@ -227,11 +261,46 @@ def _portfolio(reports: list[Report]) -> Table:
     return table
 
 
-def render(reports: Iterable[Report], out: TextIO, *, batch: bool, rules: RuleSet) -> None:
-    console = Console(file=out, highlight=False, markup=False, emoji=False)
+def render(
+    reports: Iterable[Report],
+    out: TextIO,
+    *,
+    batch: bool,
+    rules: RuleSet,
+    details: bool = False,
+) -> None:
+    # Rich pads every table cell to the width; piped text keeps no trailing spaces.
+    terminal = out.isatty() if hasattr(out, "isatty") else False
+    target = out if terminal else io.StringIO()
+    console = Console(
+        file=target,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        width=None if terminal else _width(out),
+        color_system="auto" if terminal else None,
+    )
     if batch:
         console.print(_portfolio(list(reports)))
-        return
-    for report in reports:
-        if report.assessment is not None:
-            console.print(_report(report))
+    else:
+        for report in reports:
+            if report.assessment is not None:
+                console.print(_report(report, details))
+    if not terminal:
+        assert isinstance(target, io.StringIO)
+        out.write("\n".join(line.rstrip() for line in target.getvalue().split("\n")))
+
+
+def _width(out: TextIO) -> int:
+    """The width rich would choose for this stream (COLUMNS, or 80), kept sane."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 80
+    return min(max(columns, MIN_WIDTH), 500)
+
+
+MIN_WIDTH = 40
+"""Narrower than this, no report reads; COLUMNS=0 or 1 get this instead of a blank page."""

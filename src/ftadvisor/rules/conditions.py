@@ -44,13 +44,14 @@ _NUMBER_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
     "ge": operator.ge,
 }
-OPERATORS: tuple[str, ...] = (*_NUMBER_OPS, "in", "not_in")
+OPERATORS: tuple[str, ...] = (*_NUMBER_OPS, "in", "not_in", "stated")
 _OPS_BY_KIND: dict[FieldKind, tuple[str, ...]] = {
-    "bool": ("eq", "ne"),
-    "number": tuple(_NUMBER_OPS),
-    "enum": ("eq", "ne", "in", "not_in"),
-    "text": ("eq", "ne", "in", "not_in"),
+    "bool": ("eq", "ne", "stated"),
+    "number": (*_NUMBER_OPS, "stated"),
+    "enum": ("eq", "ne", "in", "not_in", "stated"),
+    "text": ("eq", "ne", "in", "not_in", "stated"),
 }
+STATED = unknowns.STATED
 
 DERIVED_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
@@ -272,6 +273,10 @@ def _leaf(raw: dict[str, Any], where: str) -> Leaf:
         )
     if op not in _OPS_BY_KIND[spec.kind]:
         raise ConditionError(f"{where}.op", f"{op!r} does not apply to {spec.kind} field {name!r}")
+    if op == "stated":
+        if spec.derived or not isinstance(value, bool):
+            raise ConditionError(f"{where}.value", "'stated' takes true or false, on a profile key")
+        return Leaf(name, op, value)
     values = value if op in ("in", "not_in") else [value]
     if op in ("in", "not_in") and not isinstance(value, list):
         raise ConditionError(f"{where}.value", f"{op!r} needs a list of values")
@@ -362,6 +367,8 @@ def _either(first: Check, rest: Check) -> Check:
 
 def _compile_leaf(leaf: Leaf) -> Check:
     name, value = leaf.field, leaf.value
+    if leaf.op == "stated":
+        return lambda ctx: (name in ctx[STATED]) is value
     if leaf.op == "in":
         members = frozenset(value)
         return lambda ctx: ctx[name] in members
@@ -391,6 +398,7 @@ def describe(condition: Condition) -> str:
         "ge": "≥",
         "in": "in",
         "not_in": "not in",
+        "stated": "stated",
     }
     if isinstance(condition, Const):
         return "always" if condition.value else "never"

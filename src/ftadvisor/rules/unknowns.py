@@ -31,6 +31,10 @@ STATE: dict[str, Any] = {
 }
 """State-of-the-system keys and what they count as when not stated."""
 
+STATED = "stated:"
+"""Context key of the set of keys the profile states, which `op: stated` reads: for
+findings that should speak only about what the team said, not about an unknown."""
+
 SYSTEMATIC_VARIANTS = 2
 """Variants compared on an evaluation pipeline that imply systematic prompting."""
 
@@ -71,6 +75,7 @@ examples are taken as at least the rules' floor)."""
 def resolve(raw: dict[str, Any]) -> dict[str, Any]:
     """The context the rules read, from the stated values (None where not stated)."""
     ctx = dict(raw)
+    ctx[STATED] = frozenset(k for k, v in raw.items() if v is not None)
     for key, value in STATE.items():
         if ctx[key] is None:
             ctx[key] = value
