@@ -110,13 +110,29 @@ def test_junit_is_valid_with_a_case_per_rule(capsys, junit_schema, invalid: Path
     names = [case.name for case in premature]
     assert set(FINDING_RULES) <= set(names)
     assert "next-step" in names and "intent" in names
-    failed = {case.name for case in premature if case.result and case.result[0]._tag == "failure"}
-    fired = {f["rule"] for f in _json(capsys, PREMATURE)["findings"] if f["severity"] != "info"}
-    assert failed == fired | {"intent"}
-    assert premature.failures == len(failed)
+    # Without --fail-on nothing failed (exit 0 for these two): warnings and the
+    # premature intent are output, not failures.
+    assert premature.failures == 0
     assert suites[str(invalid)].errors == 1
     root = ET.fromstring(out)
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in root)
+    code, out, _ = cli(
+        capsys,
+        "assess",
+        "-f",
+        "junit",
+        "--fail-on",
+        "warning",
+        "--fail-on",
+        "premature",
+        str(PREMATURE),
+    )
+    assert code == 1
+    suite = {s.name: s for s in JUnitXml.fromstring(out)}["contract-summaries"]
+    failed = {case.name for case in suite if case.result and case.result[0]._tag == "failure"}
+    fired = {f["rule"] for f in _json(capsys, PREMATURE)["findings"] if f["severity"] != "info"}
+    assert failed == fired | {"intent"}
+    assert suite.failures == len(failed)
 
 
 def _json(capsys, path: Path) -> dict:

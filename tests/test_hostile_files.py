@@ -373,3 +373,70 @@ def test_hostile_configs_are_input_errors(tmp_path: Path, text: str) -> None:
     done = ftadvisor("memory", "--config", "config.json", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
+
+
+# ---- messages that say what is wrong ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version: 1\nname: x\nresources:\n\ttraining_examples: 5\n", "YAML indents with spaces"),
+        (
+            "version: 1\nname: x\nresources: {training_examples: 1,500}\n",
+            "without thousands separators (1500)",
+        ),
+        ("version: 1\nname: &a [*a]\n", "an alias refers to the value that contains it"),
+        ("version: 1\nname: &a\n  x: *a\n", "an alias refers to the value that contains it"),
+    ],
+    ids=["tab", "thousands", "alias-list", "alias-map"],
+)
+def test_common_mistakes_are_named(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    done = ftadvisor("assess", "--profile", "p.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert done.stderr.count("\n") <= 2, "one located message, not 63 repeated keys"
+
+
+def test_a_very_long_profile_path_is_an_input_problem(tmp_path: Path) -> None:
+    done = ftadvisor("assess", "--profile", "a" * 5000 + ".yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "cannot be read: file name too long" in done.stderr
+    assert "output" not in done.stderr
+
+
+def test_a_non_utf8_output_name_is_written(workdir: Path) -> None:
+    name = os.fsdecode(b"report\xff.txt")
+    done = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "--profile", "p.yaml", "-o", name],
+        cwd=workdir,
+        capture_output=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"NEXT STEP" in (workdir / name).read_bytes()
+
+
+def test_explain_takes_the_step_id_the_report_prints(workdir: Path) -> None:
+    for name in ("rag_term", "rag-term", "too_few_examples"):
+        done = ftadvisor("explain", name, cwd=workdir)
+        assert done.returncode == 0, done.stderr
+    assert "`rung.rag-term`" in ftadvisor("explain", "rag_term", cwd=workdir).stdout
+
+
+def test_fail_on_takes_a_comma_separated_list(workdir: Path) -> None:
+    summaries = str(EXAMPLES / "contract-summaries.yaml")
+    done = ftadvisor(
+        "assess", "--profile", summaries, "--fail-on", "premature,warning", cwd=workdir
+    )
+    assert done.returncode == 1
+    assert "premature intent" in done.stderr and "at warning or worse" in done.stderr
+
+
+def test_a_profile_without_intent_is_assessed_not_called_unreadable(workdir: Path) -> None:
+    done = ftadvisor("assess", "dir", "-f", "markdown", "--fail-on", "premature", cwd=workdir)
+    assert done.returncode == 2
+    assert "could not be read" not in done.stdout
+    assert "no_change" in done.stdout
+    assert "add `intent: <next-step id>`" in done.stderr

@@ -44,7 +44,7 @@ class Gates:
     def parse(cls, names: Iterable[str], soft_fail: bool = False) -> "Gates":
         """Gates named as on the command line (`--fail-on warning`)."""
         chosen: set[Gate] = set()
-        for name in names:
+        for name in (n.strip() for given in names for n in given.split(",")):
             if name not in GATES:
                 raise UserError(f"--fail-on {name!r}: expected one of {', '.join(GATES)}")
             chosen.add(name)
@@ -68,6 +68,8 @@ class Report:
     status: ExitCode = ExitCode.OK
     diagnostics: tuple[str, ...] = ()
     """What a command line prints on standard error for this input."""
+    gates: Gates = Gates()
+    """The gates it was judged against: reports mark as failures only what they gate."""
 
     def line_of(self, key: str | None) -> int | None:
         if not key or self.document is None:
@@ -101,7 +103,7 @@ def judge(
 ) -> Report:
     """Assess a validated profile and apply the gates."""
     assessment = evaluate(rules or packaged_rules(), profile)
-    where = Report(name=name, document=document)
+    where = Report(name=name, document=document, gates=gates, assessment=assessment)
     if "premature" in gates.fail_on and assessment.intent is None:
         problem = Problem(
             "--fail-on premature needs the profile to say what the team plans next: "
@@ -118,7 +120,6 @@ def judge(
     note = " (--soft-fail: not failing)" if gates.soft_fail else ""
     return dataclasses.replace(
         where,
-        assessment=assessment,
         gate_failures=failed,
         status=ExitCode.GATE_FAILED if failed and not gates.soft_fail else ExitCode.OK,
         diagnostics=tuple(f"ftadvisor: {prefix}gate failed: {m}{note}" for m in failed),

@@ -31,10 +31,19 @@ def expand(sources: list[str]) -> tuple[list[Input], bool]:
     batch = len(sources) > 1
     for source in sources:
         path = Path(source)
-        if source != STDIN and path.is_dir():
-            files = sorted(
-                p for p in path.iterdir() if p.suffix in PROFILE_SUFFIXES and p.is_file()
-            )
+        try:
+            directory = source != STDIN and path.is_dir()
+        except OSError:  # a name too long, say: the reader reports it as this input's
+            directory = False
+        if directory:
+            try:
+                files = sorted(
+                    p for p in path.iterdir() if p.suffix in PROFILE_SUFFIXES and p.is_file()
+                )
+            except OSError as exc:
+                raise UserError(
+                    f"{source}: cannot list this directory: {exc.strerror or exc}"
+                ) from None
             if not files:
                 raise UserError(f"{source}: no profiles (*.yaml, *.yml) in this directory")
             found.extend(Input(str(p)) for p in files)

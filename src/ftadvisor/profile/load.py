@@ -126,6 +126,11 @@ def _explain(error: Any, path: tuple[str | int, ...], document: Document) -> str
         known = _keys_at(path[:-1])
         close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(known)}"
+        if str(path[-1]).isdigit():
+            hint = (
+                "a comma inside `{...}` separates keys, so `1,500` reads as 1 and a key "
+                "500; write numbers without thousands separators (1500)"
+            )
         return f"unknown key; {hint}"
     if kind == "missing":
         return "required key is missing"

@@ -105,6 +105,9 @@ class _Builder:
         self.plain_text: dict[Path, str] = {}
         self.problems: list[Problem] = []
         self.values = 0
+        self.open: set[int] = set()
+        """The collections being built on the current path: an alias back to one of
+        them is a cycle, not deep nesting."""
 
     def problem(self, node: Node, path: Path, message: str) -> None:
         self.problems.append(
@@ -112,6 +115,9 @@ class _Builder:
         )
 
     def build(self, node: Node, path: Path, depth: int) -> Any:
+        if id(node) in self.open:
+            self.problem(node, path[:-1], "an alias refers to the value that contains it")
+            raise _Recursive
         self.values += 1
         if self.values > MAX_VALUES:
             raise _TooBig(node)
@@ -119,13 +125,19 @@ class _Builder:
         if depth > MAX_DEPTH:
             self.problem(node, path, f"nesting deeper than {MAX_DEPTH} levels is not allowed")
             return None
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            if node.tag != _Y + "seq":
-                self.problem(node, path, f"the tag {node.tag!r} is not allowed in a profile")
-                return None
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode | SequenceNode):
+            self.open.add(id(node))
+            try:
+                if isinstance(node, MappingNode):
+                    return self._mapping(node, path, depth)
+                if node.tag != _Y + "seq":
+                    self.problem(node, path, f"the tag {node.tag!r} is not allowed in a profile")
+                    return None
+                return [
+                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
+                ]
+            finally:
+                self.open.discard(id(node))
         assert isinstance(node, ScalarNode)
         return self._scalar(node, path)
 
@@ -182,6 +194,10 @@ class _Builder:
         if not node.style and not isinstance(value, str) and value is not None:
             self.plain_text[path] = str(node.value)
         return value
+
+
+class _Recursive(Exception):
+    pass
 
 
 class _TooBig(Exception):
@@ -245,6 +261,9 @@ def parse(text: str, filename: str) -> Document:
         ):
             context += f" (which starts on line {exc.context_mark.line + 1})"
         what = ", ".join(p for p in (context, exc.problem or "") if p)
+        mark = exc.problem_mark
+        if mark is not None and mark.index < len(text) and text[mark.index] == "\t":
+            what = "a tab character here; YAML indents with spaces, never tabs"
         raise ProfileError([Problem(f"not valid YAML: {what}", filename, line)]) from None
     except yaml.reader.ReaderError as exc:
         raise ProfileError(
@@ -280,6 +299,8 @@ def parse(text: str, filename: str) -> Document:
                 )
             ]
         ) from None
+    except _Recursive:
+        raise ProfileError(builder.problems) from None
     if builder.problems:
         raise ProfileError(builder.problems)
     return Document(data, builder.lines, builder.plain_text)

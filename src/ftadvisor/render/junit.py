@@ -17,6 +17,15 @@ from ftadvisor.errors import printable
 from ftadvisor.rules.loader import RuleSet
 
 
+def _gated(severity: str, report: Report) -> bool:
+    """Whether `--fail-on` makes a finding of this severity a failure; the others are
+    reported as output, so that a green run's JUnit shows no failures."""
+    fail_on = report.gates.fail_on
+    return ("warning" in fail_on and severity in ("error", "warning")) or (
+        "error" in fail_on and severity == "error"
+    )
+
+
 def _suite(report: Report, rules: RuleSet) -> ET.Element:
     suite = ET.Element("testsuite")
     cases: list[ET.Element] = []
@@ -48,10 +57,12 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
         )
         if a.intent is not None:
             intent = case("intent")
-            if a.intent.premature:
+            if a.intent.premature and "premature" in report.gates.fail_on:
                 ET.SubElement(
                     intent, "failure", type="premature", message=a.intent.message
                 ).text = a.intent.message
+            else:
+                ET.SubElement(intent, "system-out").text = a.intent.message
         fired: dict[str, list[Finding]] = {}
         for f in a.findings:
             fired.setdefault(f.rule, []).append(f)
@@ -62,7 +73,7 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
                 continue
             # One test case per rule; a rule raised on several keys (not-stated) lists each.
             message = " ".join(f.message for f in found)
-            if found[0].severity == "info":
+            if not _gated(found[0].severity, report):
                 ET.SubElement(element, "system-out").text = message
             else:
                 text = "\n".join(

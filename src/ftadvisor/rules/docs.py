@@ -80,6 +80,21 @@ def reference(rules: RuleSet) -> str:
     return "\n".join(out) + "\n"
 
 
+def _by_step_or_fact(rules: RuleSet, name: str) -> Rule | None:
+    """The rule behind a step id as reports print it (`rag_term`), a fact name
+    (`too_few_examples`) or an id without its kind (`rag-term`)."""
+    for rule in (*rules.rungs, *rules.outcomes, *rules.facts, *rules.findings):
+        spec = rule.spec
+        names = {
+            rule.id.partition(".")[2],
+            getattr(spec, "step", None),
+            getattr(spec, "fact", None),
+        }
+        if name in names or name.replace("_", "-") in names:
+            return rule
+    return None
+
+
 def explain_rule(rule_id: str) -> str:
     """One rule for `ftadvisor explain`: the reference entry plus its examples."""
     import difflib
@@ -88,7 +103,7 @@ def explain_rule(rule_id: str) -> str:
     from ftadvisor.errors import UserError
 
     rules = packaged_rules()
-    rule = rules.by_id.get(rule_id)
+    rule = rules.by_id.get(rule_id) or _by_step_or_fact(rules, rule_id)
     if rule is None:
         close = difflib.get_close_matches(rule_id, rules.by_id, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
