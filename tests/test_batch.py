@@ -61,6 +61,12 @@ def test_workers_give_what_one_process_gives(mixed_batch: Path, output_format: s
     assert "duplicate key" in alone.stderr and "Traceback" not in shared.stderr
 
 
+def _default_sigint() -> None:
+    # A suite run as a background job inherits an ignored SIGINT, and so would the
+    # program under test; a terminal's Ctrl-C is what this test means to send.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_workers_too(tmp_path: Path) -> None:
     texts = [p.read_text(encoding="utf-8") for p in EXAMPLE_FILES]
     for i in range(4000):
@@ -73,6 +79,7 @@ def test_ctrl_c_stops_the_workers_too(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     assert process.stdout is not None
     process.stdout.read(20_000)  # reports are flowing: the workers are busy
@@ -164,3 +171,26 @@ def test_assessments_unpickle_in_a_process_that_never_assessed(tmp_path: Path) -
     assert json.loads(result.stdout) == [
         document(Report(name=None, assessment=a)) for a in originals
     ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killing_the_caller_leaves_no_worker_tracebacks(tmp_path: Path, sig: int) -> None:
+    texts = [p.read_text(encoding="utf-8") for p in EXAMPLE_FILES]
+    for i in range(3000):
+        (tmp_path / f"p{i:04d}.yaml").write_text(texts[i % len(texts)], encoding="utf-8")
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ftadvisor", "assess", ".", "-f", "json", "--jobs", "2"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=err,  # shared with the workers, as a terminal would be
+            stdin=subprocess.DEVNULL,
+        )
+        assert process.stdout is not None
+        process.stdout.read(20_000)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+        process.stdout.close()
+        time.sleep(2)  # the orphaned workers notice and end
+    assert b"Traceback" not in errors.read_bytes()

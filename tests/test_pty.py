@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -24,7 +25,13 @@ def _spawn(tmp_path: Path, *args: str):
         encoding="utf-8",
         timeout=30,
         dimensions=(50, 120),
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    # A suite run as a background job inherits an ignored SIGINT; Ctrl-C must reach it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_a_person_answers_and_saves(tmp_path: Path) -> None:

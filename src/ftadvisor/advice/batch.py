@@ -89,7 +89,16 @@ def ordered_map(
 
 
 def _quiet_worker() -> None:
-    # Ctrl-C reaches the whole process group; the calling process alone reports it.
+    """Workers leave reporting to the calling process: Ctrl-C reaches the whole process
+    group, and an error in the work travels back with its result. What is left for a
+    worker's own standard error is the pool's noise when the caller is gone (killed by
+    SIGTERM or SIGKILL, say), a BrokenPipeError traceback per worker; it goes nowhere."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
