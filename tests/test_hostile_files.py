@@ -440,3 +440,27 @@ def test_a_profile_without_intent_is_assessed_not_called_unreadable(workdir: Pat
     assert "could not be read" not in done.stdout
     assert "no_change" in done.stdout
     assert "add `intent: <next-step id>`" in done.stderr
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_the_portfolio_cuts_long_names_instead_of_breaking_them(
+    tmp_path: Path, columns: str
+) -> None:
+    (tmp_path / "port").mkdir()
+    long_name = "a-very-long-project-name-that-goes-on-and-on-and-on-forever"
+    (
+        tmp_path / "port" / ("a-very-long-file-name-for-a-profile-that-keeps-going" + ".yaml")
+    ).write_text(f"version: 1\nname: {long_name}\n", encoding="utf-8")
+    (tmp_path / "port" / "p.yaml").write_text(PROFILE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "assess", "port"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": columns, "NO_COLOR": "1"},
+    )
+    rows = done.stdout.splitlines()[3:]
+    assert len(rows) == 2, done.stdout  # one line per profile
+    assert "…" in rows[0] and long_name not in done.stdout
+    assert all(len(row) <= int(columns) for row in rows)

@@ -14,6 +14,11 @@ The same library the command line runs, in three layers a tool can enter at:
 - `estimate_memory(architecture, MemorySettings(...))`: the memory model behind the plan,
   with `architecture(model="mistral-7b")` (or `params=`, `config=`) naming the model.
 
+Public names: `assess`, `evaluate`, `load_profile`, `load_rules`; `Profile` (the
+input), `Assessment` (the advice: next step, roadmap, assumptions, findings, changes,
+plan), `RuleSet`; `Run`, `Gates`, `Report` (the pipeline); `UserError` and its
+`ProfileError`, `RulesError`; `estimate_memory`, `MemorySettings`, `architecture`.
+
 Importing this package loads pydantic and PyYAML only; the command line's typer and
 rich, and the plan's memory model, load when something asks for them.
 """

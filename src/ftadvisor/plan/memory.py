@@ -66,6 +66,8 @@ COMMON_GPUS: tuple[tuple[str, float], ...] = (
 
 
 class Settings(NamedTuple):
+    """What a run does, for the memory estimate: method, precisions, batch and length."""
+
     method: Method = "lora"
     precision: Precision = "mixed-bf16"
     optimizer: Optimizer = "adamw"
@@ -128,6 +130,8 @@ the arithmetic finite."""
 
 
 def estimate(arch: Architecture, settings: Settings) -> Estimate:
+    """Peak GPU memory of `settings` on `arch`, by component (the module docstring
+    states each formula); settings no run can have are a `UserError`."""
     s = settings
     for flag, given in (
         ("--batch", s.batch),

@@ -229,7 +229,7 @@ def _report(report: Report, details: bool = False) -> Group:
     return Group(*parts)
 
 
-def _portfolio(reports: list[Report]) -> Table:
+def _portfolio(reports: list[Report], width: int) -> Table:
     table = Table(
         title=f"ftadvisor · {len(reports)} profiles",
         title_justify="left",
@@ -237,14 +237,19 @@ def _portfolio(reports: list[Report]) -> Table:
         show_edge=False,
         pad_edge=False,
     )
-    table.add_column("Project", overflow="fold", ratio=2)
+    # The three middle columns keep their width; names and paths share the rest and
+    # are cut with an ellipsis, never broken mid-word across lines.
+    free = max(16, width - _FIXED_COLUMNS)
+    name_width, path_width = free * 2 // 5, free - free * 2 // 5
+    table.add_column("Project", no_wrap=True)
     table.add_column("Failure mode", no_wrap=True)
     table.add_column("Next step", no_wrap=True)
     table.add_column("Findings", no_wrap=True)
-    table.add_column("Profile", overflow="fold", ratio=3)
+    table.add_column("Profile", no_wrap=True)
     for r in reports:
+        path = _cut(printable(r.name or ""), path_width)
         if r.assessment is None:
-            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", r.name or "")
+            table.add_row("", "", Text("✖ could not be read", style="bold red"), "", path)
             continue
         a = r.assessment
         warnings = sum(f.severity in ("error", "warning") for f in a.findings)
@@ -252,13 +257,21 @@ def _portfolio(reports: list[Report]) -> Table:
         if r.gate_failures:
             step.append(" ✖ gate", style="bold red")
         table.add_row(
-            printable(a.name),
+            _cut(printable(a.name), name_width),
             a.failure_mode,
             step,
             f"{warnings} ⚠" if warnings else "",
-            printable(r.name or ""),
+            path,
         )
     return table
+
+
+_FIXED_COLUMNS = 12 + 25 + 8 + 4 * 3
+"""Failure mode, next step (with a gate mark), findings, and the gaps between columns."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 def render(
@@ -281,7 +294,7 @@ def render(
         color_system="auto" if terminal else None,
     )
     if batch:
-        console.print(_portfolio(list(reports)))
+        console.print(_portfolio(list(reports), console.width))
     else:
         for report in reports:
             if report.assessment is not None:

@@ -159,6 +159,8 @@ class Rule(NamedTuple):
 
 @dataclass(frozen=True)
 class RuleSet:
+    """Validated, compiled rule files: what `evaluate` decides with (`load_rules`)."""
+
     facts: tuple[Rule, ...]
     """In dependency order: each fact only refers to facts before it."""
     rungs: tuple[Rule, ...]
