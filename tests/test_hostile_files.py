@@ -464,3 +464,32 @@ def test_the_portfolio_cuts_long_names_instead_of_breaking_them(
     assert len(rows) == 2, done.stdout  # one line per profile
     assert "…" in rows[0] and long_name not in done.stdout
     assert all(len(row) <= int(columns) for row in rows)
+
+
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    script = Path(sys.executable).with_name("ftadvisor")
+    if not script.exists():
+        pytest.skip("the console script is not installed in this environment")
+    (tmp_path / "p.yaml").write_text(PROFILE, encoding="utf-8")
+    interrupted = 0
+    # The interpreter's own first ~30 ms run no code of ours; from there on, ours.
+    for delay in (0.1, 0.14, 0.18, 0.25):
+        process = subprocess.Popen(
+            [str(script), "assess", "--profile", "p.yaml"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode in (0, 130), (delay, process.returncode, err[-500:])
+        assert b"Traceback" not in err, err[-1000:]
+        interrupted += process.returncode == 130
+    if not interrupted:
+        pytest.skip("every run finished before its Ctrl-C: this machine starts too fast")
