@@ -94,6 +94,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
             "to check that the run fits.",
             "huyen-2025",
             "Memory Math",
+            detail=True,  # about keys the questionnaire never asks: not in the short report
         )
     else:
         settings = _settings(training, gpus)
