@@ -64,9 +64,9 @@ def test_rag_path_through_a_failure_review() -> None:
         *goal("answer_correctness", 0.6, 0.9),
         *prompting(variants=4, examples=5),
         "n",  # no counts at hand: review one by one
-        *["said 10 weeks of leave, policy says 12", *FACTS],
-        *["cited last year's handbook", *FACTS],
-        *["answer was a wall of text", *FORM],
+        *["said 10 weeks of leave, policy says 12", "", *FACTS],
+        *["cited last year's handbook", "", *FACTS],
+        *["answer was a wall of text", "", *FORM],
         *END_REVIEW,
         "none",  # retrieval in place
     ]
@@ -277,8 +277,8 @@ def test_a_wrong_fact_that_was_in_the_context_counts_as_behavior() -> None:
         *NO_GOAL,
         *prompting(variants=4, examples=5),
         "n",  # review one by one
-        *["said the refund window is 60 days; the retrieved policy says 30", "y", "y"],
-        *["quoted a price from a discontinued plan", *FACTS],
+        *["said the refund window is 60 days; the retrieved policy says 30", "", "y", "y"],
+        *["quoted a price from a discontinued plan", "", *FACTS],
         *END_REVIEW,
     ]
     profile, _, screen = _run([*lines, "none"], {})  # then: the retrieval in place
@@ -341,8 +341,8 @@ def test_an_interrupted_review_keeps_its_tally(tmp_path: Path, monkeypatch) -> N
         *NO_GOAL,
         *prompting(variants=4, examples=5),
         "n",  # one by one
-        *["wrong date for the holiday", *FACTS],
-        *["a wall of text", *FORM],
+        *["wrong date for the holiday", "", *FACTS],
+        *["a wall of text", "", *FORM],
     ]  # then the input ends, mid-review
     prompter, _ = _prompter(lines)
     answers: dict[str, Any] = {}
@@ -351,3 +351,22 @@ def test_an_interrupted_review_keeps_its_tally(tmp_path: Path, monkeypatch) -> N
     assert caught.value.message.startswith("\n")  # not on the line of the ^C
     draft = load_profile(tmp_path / "ftadvisor-draft.yaml")
     assert (draft.failures.information, draft.failures.behavior) == (1, 1)
+
+
+def test_a_pasted_multi_line_failure_is_one_failure() -> None:
+    lines = [
+        *start("pasted"),
+        *EVAL_READY,
+        *NO_GOAL,
+        *prompting(variants=4, examples=5),
+        "n",  # one by one
+        "Q: how long is parental leave?",
+        "A: 10 weeks.",
+        "y",  # a line of the paste, not an answer
+        "",  # the failure ends
+        *FACTS,
+        *END_REVIEW,
+        "none",
+    ]
+    profile, _, _ = _run(lines)
+    assert (profile.failures.information, profile.failures.behavior) == (1, 0)

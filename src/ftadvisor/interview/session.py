@@ -292,10 +292,14 @@ def review(
         prompt = Text.assemble(
             ("  failure ", "cyan bold"),
             (f"{number}", "cyan bold"),
-            ": paste or describe it (Enter on an empty line when done) ",
+            ": paste or describe it, then an empty line (an empty line now ends the review) ",
         )
         if not prompter.read(prompt).strip():
             return information, behavior
+        # A pasted failure spans lines: read to the empty line that ends it, so that
+        # its second line is never taken as the answer to the next question.
+        while prompter.read(Text("  … ", style="dim")).strip():
+            pass
         if _yes_no(
             prompter, "Are any facts in it wrong, outdated or missing?", _FACTS_HELP, question.cite
         ):
