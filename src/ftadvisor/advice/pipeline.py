@@ -20,7 +20,7 @@ from ftadvisor.advice import batch
 from ftadvisor.advice.engine import evaluate
 from ftadvisor.advice.results import Assessment
 from ftadvisor.errors import ExitCode, Problem, ProfileError, UserError
-from ftadvisor.inputs import Input, read
+from ftadvisor.inputs import Input, ProfileData, read
 from ftadvisor.profile.load import to_profile
 from ftadvisor.profile.model import Profile
 from ftadvisor.profile.yaml import Document
@@ -77,11 +77,20 @@ class Report:
         return self.document.line_of(tuple(key.split(".")))
 
 
-def report(source: Input, gates: Gates = Gates(), rules: RuleSet | None = None) -> Report:
+def report(
+    source: Input,
+    gates: Gates = Gates(),
+    rules: RuleSet | None = None,
+    evidence: tuple[ProfileData, ...] = (),
+) -> Report:
     """One input through the whole pipeline; input problems become the report's, not an
-    exception, so that a batch goes on past a broken file."""
+    exception, so that a batch goes on past a broken file. `evidence` (read from
+    training data, say) states keys too, and wins over what the profile states, except
+    that a plan setting the profile states is kept."""
     try:
         read_data = read(source)
+        if evidence:
+            read_data = with_evidence(read_data, evidence)
         profile = to_profile(read_data)
     except ProfileError as exc:
         return Report(
@@ -91,6 +100,28 @@ def report(source: Input, gates: Gates = Gates(), rules: RuleSet | None = None) 
             diagnostics=(exc.message,),
         )
     return judge(profile, gates, rules, name=source.name, document=read_data.document)
+
+
+KEPT_IF_STATED = (("training", "seq_len"),)
+"""Keys evidence fills only when the profile leaves them out: the profile's own plan
+settings are a choice, not a count."""
+
+
+def with_evidence(profile: ProfileData, evidence: tuple[ProfileData, ...]) -> ProfileData:
+    data = profile.document.data
+    if not isinstance(data, dict):
+        return profile  # to_profile reports what is wrong with it
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for item in evidence:
+        for section, values in item.document.data.items():
+            target = merged.get(section)
+            if not isinstance(target, dict):
+                target = merged[section] = {}
+            for key, value in values.items():
+                if (section, key) in KEPT_IF_STATED and target.get(key) is not None:
+                    continue
+                target[key] = value
+    return dataclasses.replace(profile, document=profile.document._replace(data=merged))
 
 
 def judge(
@@ -151,9 +182,13 @@ class Run:
         gates: Gates = Gates(),
         rules: RuleSet | None = None,
         jobs: int | None = None,
+        evidence: tuple[ProfileData, ...] = (),
     ) -> None:
+        """`evidence`: keys read from other inputs (training data), applied to every
+        profile."""
         self.inputs = [s if isinstance(s, Input) else Input(s) for s in sources]
         self.gates = gates
+        self.evidence = evidence
         self.rules = rules or packaged_rules()
         self.jobs = jobs if rules is None else 0  # workers assess with the packaged rules
         self.status = ExitCode.OK
@@ -162,24 +197,33 @@ class Run:
         local = any(i.is_stdin for i in self.inputs)
         processes = batch.workers(self.jobs, len(self.inputs), local_only=local)
         if processes == 0:
-            work = functools.partial(_reports, gates=self.gates, rules=self.rules)
+            work = functools.partial(
+                _reports, gates=self.gates, rules=self.rules, evidence=self.evidence
+            )
         else:  # workers assess with their own copy of the packaged rules
-            work = functools.partial(_reports_to_send, gates=self.gates)
+            work = functools.partial(_reports_to_send, gates=self.gates, evidence=self.evidence)
         for item in batch.ordered_map(work, self.inputs, processes):
             self.status = max(self.status, item.status)
             yield item
 
 
-def _reports(inputs: list[Input], gates: Gates, rules: RuleSet | None = None) -> list[Report]:
-    return [report(source, gates, rules) for source in inputs]
+def _reports(
+    inputs: list[Input],
+    gates: Gates,
+    rules: RuleSet | None = None,
+    evidence: tuple[ProfileData, ...] = (),
+) -> list[Report]:
+    return [report(source, gates, rules, evidence) for source in inputs]
 
 
-def _reports_to_send(inputs: list[Input], gates: Gates) -> list[Report]:
+def _reports_to_send(
+    inputs: list[Input], gates: Gates, evidence: tuple[ProfileData, ...] = ()
+) -> list[Report]:
     # Pickling an assessment computes its changes and plan here, in the worker; of the
     # document only the line numbers are needed where the reports are rendered.
     return [
         dataclasses.replace(r, document=Document(None, r.document.lines, {}))
         if r.document is not None
         else r
-        for r in _reports(inputs, gates)
+        for r in _reports(inputs, gates, None, evidence)
     ]

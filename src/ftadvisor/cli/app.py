@@ -19,10 +19,11 @@ from typer.exceptions import TyperException
 from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
 from ftadvisor.cli import streams
+from ftadvisor.cli.data import data as data_command
 from ftadvisor.cli.memory import memory as memory_command
 from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import refuse_output_onto_inputs, write_atomic
-from ftadvisor.inputs import Input, expand, read
+from ftadvisor.inputs import Input, ProfileData, expand, read
 from ftadvisor.profile.model import Profile
 from ftadvisor.render import Format, renderer
 from ftadvisor.rules.loader import packaged_rules
@@ -104,6 +105,17 @@ def assess(
         Path | None,
         typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
     ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            metavar="TRAIN.jsonl",
+            help=(
+                "Count usable training examples from this file (and the plan's sequence "
+                "length, unless the profile states one)."
+            ),
+        ),
+    ] = None,
     details: Annotated[
         bool,
         typer.Option(
@@ -132,10 +144,15 @@ def assess(
         if save is not None:
             raise UserError("--save applies to interactive sessions (add --interactive)")
         inputs, batch = expand(sources)
+        evidence: tuple[ProfileData, ...] = ()
+        if data is not None:
+            from ftadvisor.inputs.training import as_profile_data, inspect_file
+
+            evidence = (as_profile_data(inspect_file(data), seq_len=True),)
         if output is not None:
             named = [i.given for i in inputs if not i.is_stdin]
             refuse_output_onto_inputs(output, [*named, *(s for s in sources if s != "-")])
-        run = Run(inputs, gates, jobs=jobs)
+        run = Run(inputs, gates, jobs=jobs, evidence=evidence)
         _emit(
             lambda out: render(_noted(run), out, batch=batch, rules=run.rules, details=details),
             output,
@@ -314,6 +331,7 @@ def run(argv: list[str] | None = None) -> int:
 COMMANDS: dict[str, Callable[..., Any]] = {
     "assess": assess,
     "memory": memory_command,
+    "data": data_command,
     "rules": list_rules,
     "explain": explain,
     "schema": schema,
