@@ -21,6 +21,7 @@ from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
 from ftadvisor.cli import streams
 from ftadvisor.cli.data import data as data_command
 from ftadvisor.cli.memory import memory as memory_command
+from ftadvisor.cli.tally import tally as tally_command
 from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import refuse_output_onto_inputs, write_atomic
 from ftadvisor.inputs import Input, ProfileData, expand, read
@@ -105,6 +106,14 @@ def assess(
         Path | None,
         typer.Option("--save", metavar="PATH", help="Save an interactive session's answers here."),
     ] = None,
+    evals: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evals",
+            metavar="PATH",
+            help="Tally the profile's failures from this results sheet (repeatable; see tally).",
+        ),
+    ] = None,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -149,6 +158,10 @@ def assess(
             from ftadvisor.inputs.training import as_profile_data, inspect_file
 
             evidence = (as_profile_data(inspect_file(data), seq_len=True),)
+        if evals:
+            from ftadvisor.inputs.evals import tally
+
+            evidence = (*evidence, tally(evals).as_profile_data())
         if output is not None:
             named = [i.given for i in inputs if not i.is_stdin]
             refuse_output_onto_inputs(output, [*named, *(s for s in sources if s != "-")])
@@ -332,6 +345,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "assess": assess,
     "memory": memory_command,
     "data": data_command,
+    "tally": tally_command,
     "rules": list_rules,
     "explain": explain,
     "schema": schema,
