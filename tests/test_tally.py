@@ -103,3 +103,4 @@ def test_assess_takes_the_failures_from_the_results(tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["failures"]["information"] == 20 and doc["failures"]["behavior"] == 4
     assert doc["next_step"]["id"] == "rag_term"
+    assert "failures.information: 20 from results.csv replaces the profile's 3" in done.stderr

@@ -192,6 +192,8 @@ def test_assess_takes_the_count_and_length_from_the_data(tmp_path: Path) -> None
     # 60 usable examples are under the PEFT floor: the data, not the profile, decides.
     assert doc["next_step"]["id"] == "prepare_finetune"
     assert any(f["rule"] == "finding.readiness-training-data" for f in doc["findings"])
+    assert "resources.training_examples: 60 from" in done.stderr
+    assert "replaces the profile's 1500" in done.stderr
 
 
 def test_the_plan_takes_its_sequence_length_from_the_data_unless_stated(tmp_path: Path) -> None:

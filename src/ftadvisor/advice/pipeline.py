@@ -89,7 +89,9 @@ def report(
     that a plan setting the profile states is kept."""
     try:
         read_data = read(source)
+        replaced: tuple[str, ...] = ()
         if evidence:
+            replaced = replaced_keys(read_data, evidence)
             read_data = with_evidence(read_data, evidence)
         profile = to_profile(read_data)
     except ProfileError as exc:
@@ -99,7 +101,32 @@ def report(
             status=ExitCode.BAD_INPUT,
             diagnostics=(exc.message,),
         )
-    return judge(profile, gates, rules, name=source.name, document=read_data.document)
+    judged = judge(profile, gates, rules, name=source.name, document=read_data.document)
+    if not replaced:
+        return judged
+    notes = tuple(f"ftadvisor: {source.name}: {line}" for line in replaced)
+    return dataclasses.replace(judged, diagnostics=(*notes, *judged.diagnostics))
+
+
+def replaced_keys(profile: ProfileData, evidence: tuple[ProfileData, ...]) -> tuple[str, ...]:
+    """One line per key the profile states and evidence replaces: the evidence wins,
+    and the person should know their number was not used."""
+    data = profile.document.data if isinstance(profile.document.data, dict) else {}
+    lines = []
+    for item in evidence:
+        for section, values in item.document.data.items():
+            stated = data.get(section)
+            if not isinstance(stated, dict):
+                continue
+            for key, value in values.items():
+                if (section, key) in KEPT_IF_STATED:
+                    continue
+                if stated.get(key) is not None and stated[key] != value:
+                    lines.append(
+                        f"{section}.{key}: {value} from {item.name} replaces the profile's "
+                        f"{stated[key]}"
+                    )
+    return tuple(lines)
 
 
 KEPT_IF_STATED = (("training", "seq_len"),)
