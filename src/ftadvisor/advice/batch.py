@@ -12,7 +12,10 @@ import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 CHUNK = 64
 """Inputs per task: large enough that the pickling round trip is noise."""
@@ -83,9 +86,28 @@ def ordered_map(
         # work (the process ends with os._exit, which runs no clean-up of its own).
         if finished:
             pool.close()
+            pool.join()
         else:
-            pool.terminate()
+            _stop(pool)
+
+
+STOP_SECONDS = 5.0
+"""How long an interrupted batch waits for its pool to stop."""
+
+
+def _stop(pool: "Pool") -> None:
+    """Terminate the pool, giving up after `STOP_SECONDS`: `Pool.terminate` can block for
+    good when results fill the pipe that it must write its own sentinel to. Its threads
+    are daemons, and orphaned workers end on the broken pipe once this process exits."""
+    import threading
+
+    def stop() -> None:
+        pool.terminate()
         pool.join()
+
+    stopper = threading.Thread(target=stop, daemon=True, name="ftadvisor-pool-stop")
+    stopper.start()
+    stopper.join(STOP_SECONDS)
 
 
 def _quiet_worker() -> None:
