@@ -227,3 +227,24 @@ def test_the_plan_takes_its_sequence_length_from_the_data_unless_stated(tmp_path
         plan = json.loads(done.stdout)["plan"]
         assert plan is not None, done.stdout[:300]
         assert f"sequence length {seq}," in plan["assumptions"][0]
+
+
+def test_the_same_file_gets_the_same_answer_on_every_run(tmp_path: Path) -> None:
+    """No salted hashing: near-duplicate detection must not depend on PYTHONHASHSEED."""
+    rows = [chat(f"invoice {i}: {LONG} number {i * 7919}", f'{{"id": {i}}}') for i in range(40)]
+    rows += [
+        chat(f"invoice {i}: {LONG} number {i * 7919} please", f'{{"id": {i}}}') for i in range(10)
+    ]
+    path = write(tmp_path / "t.jsonl", rows)
+    answers = {
+        subprocess.run(
+            [sys.executable, "-m", "ftadvisor", "data", str(path), "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("0", "1", "2", "3")
+    }
+    assert len(answers) == 1
+    assert json.loads(answers.pop())["problems"]["near_duplicate"] == 10

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 import json
 import math
 import os
@@ -207,23 +208,26 @@ def _normal(text: str) -> str:
 
 
 def _shingles(text: str) -> frozenset[int]:
-    """32-bit hashes of the text's overlapping three-word runs (within one process:
-    near duplicates are found within one file)."""
-    words = _WORD.findall(text.lower())
+    """32-bit hashes of the text's overlapping three-word runs. Deterministic (CRC-32
+    per word, combined), so that a file gets the same answer on every run, unlike
+    Python's salted `hash`."""
+    words = [zlib.crc32(w.encode()) for w in _WORD.findall(text.lower())]
     if len(words) < SHINGLE_WORDS:
-        return frozenset({hash(tuple(words)) & 0xFFFFFFFF})
-    runs = zip(words, words[1:], words[2:], strict=False)
-    return frozenset(hash(run) & 0xFFFFFFFF for run in runs)
+        return frozenset({zlib.crc32(repr(words).encode())})
+    return frozenset(
+        ((a * 0x01000193) ^ (b * 0x9E3779B1) ^ (c * 0x85EBCA6B)) & 0xFFFFFFFF
+        for a, b, c in zip(words, words[1:], words[2:], strict=False)
+    )
 
 
 def _bands(shingles: frozenset[int]) -> tuple[tuple[int, ...], ...]:
-    """Bucket keys from the smallest shingle hashes (a bottom-k sketch, three bands of
-    two): texts with a Jaccard similarity of 0.8 or more share a band with high
+    """Bucket keys from the smallest shingle hashes (a bottom-k sketch: every pair of
+    the four smallest): texts with a Jaccard similarity of 0.8 or more share a band with high
     probability, unrelated texts almost never, so few pairs are compared at all."""
     low = heapq.nsmallest(4, shingles)
     if len(low) < 4:
         return (tuple(low),)
-    return ((low[0], low[1]), (low[1], low[2]), (low[2], low[3]))
+    return tuple(itertools.combinations(low, 2))
 
 
 def _pack(shingles: frozenset[int]) -> bytes:
