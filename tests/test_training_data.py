@@ -32,6 +32,16 @@ def chat(user: str, assistant: str, system: str | None = None) -> dict:
     return {"messages": messages}
 
 
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ftadvisor", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+    )
+
+
 def write(path: Path, rows: list) -> Path:
     path.write_text(
         "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows),
@@ -169,24 +179,7 @@ def test_assess_takes_the_count_and_length_from_the_data(tmp_path: Path) -> None
     assert stated.resources.training_examples == 1500
     rows = [chat(f"invoice {i}: {LONG} " * 6 + str(i), f'{{"id": {i}}}') for i in range(60)]
     path = write(tmp_path / "train.jsonl", rows)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ftadvisor",
-            "assess",
-            "--profile",
-            str(profile),
-            "--data",
-            str(path),
-            "-f",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    done = cli("assess", "--profile", str(profile), "--data", str(path), "-f", "json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     # 60 usable examples are under the PEFT floor: the data, not the profile, decides.
@@ -207,23 +200,7 @@ def test_the_plan_takes_its_sequence_length_from_the_data_unless_stated(tmp_path
             (EXAMPLES / "email-reply-drafter.yaml").read_text(encoding="utf-8") + text,
             encoding="utf-8",
         )
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ftadvisor",
-                "assess",
-                "--profile",
-                str(profile),
-                "--data",
-                str(path),
-                "-f",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = cli("assess", "--profile", str(profile), "--data", str(path), "-f", "json")
         plan = json.loads(done.stdout)["plan"]
         assert plan is not None, done.stdout[:300]
         assert f"sequence length {seq}," in plan["assumptions"][0]

@@ -19,10 +19,10 @@ class ReadError(OSError):
     """An input that cannot be read, with the reason in words (`strerror`)."""
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
-    """At most `limit` + 1 bytes of a regular file, so that a caller can tell "too
-    large" without reading it all. Opened without blocking: a FIFO with no writer, a
-    device or a socket is refused at once instead of hanging or streaming forever."""
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """A regular file opened for reading. Opened without blocking: a FIFO with no
+    writer, a device or a socket is refused at once instead of hanging or streaming
+    forever; a directory or a name too long is an `OSError` that says so."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -35,10 +35,17 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
             raise IsADirectoryError(errno.EISDIR, "is a directory")
         if not stat.S_ISREG(mode):
             raise ReadError(errno.EINVAL, "not a regular file (a device, pipe or socket)")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return read_at_most(handle, limit)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
+    """At most `limit` + 1 bytes of a regular file (`open_regular`), so that a caller
+    can tell "too large" without reading it all."""
+    with open_regular(path) as handle:
+        return read_at_most(handle, limit)
 
 
 def read_at_most(stream: BinaryIO, limit: int) -> bytes:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from ftadvisor._version import __version__
 from ftadvisor.advice.decide import Decision, decide, failure_mode, step_only
 from ftadvisor.advice.results import (
+    NOT_STATED,
     SEVERITIES,
     Assessment,
     Assumption,
@@ -223,8 +224,6 @@ def _reasons(rules: RuleSet, decision: Decision) -> tuple[Reason, ...]:
     return tuple(r for r in reasons if id(r) not in seen and not seen.add(id(r)))  # type: ignore[func-returns-value]
 
 
-NOT_STATED = "finding.not-stated"
-"""The finding rule raised once per assumption, on the assumption's key."""
 _FLIPPABLE = (
     *unknowns.REPORTED,
     *(f.name for f in cond.FIELDS.values() if f.derived and f.name != "assumptions.count"),

@@ -91,8 +91,7 @@ def report(
         read_data = read(source)
         replaced: tuple[str, ...] = ()
         if evidence:
-            replaced = replaced_keys(read_data, evidence)
-            read_data = with_evidence(read_data, evidence)
+            read_data, replaced = with_evidence(read_data, evidence)
         profile = to_profile(read_data)
     except ProfileError as exc:
         return Report(
@@ -108,47 +107,38 @@ def report(
     return dataclasses.replace(judged, diagnostics=(*notes, *judged.diagnostics))
 
 
-def replaced_keys(profile: ProfileData, evidence: tuple[ProfileData, ...]) -> tuple[str, ...]:
-    """One line per key the profile states and evidence replaces: the evidence wins,
-    and the person should know their number was not used."""
-    data = profile.document.data if isinstance(profile.document.data, dict) else {}
-    lines = []
-    for item in evidence:
-        for section, values in item.document.data.items():
-            stated = data.get(section)
-            if not isinstance(stated, dict):
-                continue
-            for key, value in values.items():
-                if (section, key) in KEPT_IF_STATED:
-                    continue
-                if stated.get(key) is not None and stated[key] != value:
-                    lines.append(
-                        f"{section}.{key}: {value} from {item.name} replaces the profile's "
-                        f"{stated[key]}"
-                    )
-    return tuple(lines)
-
-
 KEPT_IF_STATED = (("training", "seq_len"),)
 """Keys evidence fills only when the profile leaves them out: the profile's own plan
 settings are a choice, not a count."""
 
 
-def with_evidence(profile: ProfileData, evidence: tuple[ProfileData, ...]) -> ProfileData:
+def with_evidence(
+    profile: ProfileData, evidence: tuple[ProfileData, ...]
+) -> tuple[ProfileData, tuple[str, ...]]:
+    """The profile with the keys evidence states, and a line for each key the profile
+    stated otherwise: the evidence wins, and the person should know their number was
+    not used."""
     data = profile.document.data
     if not isinstance(data, dict):
-        return profile  # to_profile reports what is wrong with it
+        return profile, ()  # to_profile reports what is wrong with it
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    replaced = []
     for item in evidence:
         for section, values in item.document.data.items():
             target = merged.get(section)
             if not isinstance(target, dict):
                 target = merged[section] = {}
             for key, value in values.items():
-                if (section, key) in KEPT_IF_STATED and target.get(key) is not None:
+                stated = target.get(key)
+                if stated is not None and (section, key) in KEPT_IF_STATED:
                     continue
+                if stated is not None and stated != value:
+                    replaced.append(
+                        f"{section}.{key}: {value} from {item.name} replaces the profile's {stated}"
+                    )
                 target[key] = value
-    return dataclasses.replace(profile, document=profile.document._replace(data=merged))
+    document = profile.document._replace(data=merged)
+    return dataclasses.replace(profile, document=document), tuple(replaced)
 
 
 def judge(

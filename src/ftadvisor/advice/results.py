@@ -92,6 +92,10 @@ class Finding:
     reasons: tuple[Reason, ...]
 
 
+NOT_STATED = "finding.not-stated"
+"""The finding rule raised once per assumption, on the assumption's key."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Assumption:
     """A key the profile does not state that the next step depends on (contract rev 2)."""

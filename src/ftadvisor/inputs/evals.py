@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftadvisor.errors import UserError
+from ftadvisor.files import read_bounded
 from ftadvisor.inputs.base import ProfileData
 from ftadvisor.profile.yaml import Document
 
@@ -118,14 +119,11 @@ class Tally:
 
 def _rows(path: Path) -> tuple[str, list[dict[str, Any]]]:
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise UserError(f"{path}: cannot be read: not a regular file")
+        raw = read_bounded(path, MAX_FILE_BYTES)
     except OSError as exc:
         raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    if size > MAX_FILE_BYTES:
-        raise UserError(f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} read here")
-    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise UserError(f"{path}: more than the {MAX_FILE_BYTES:,} bytes read here")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

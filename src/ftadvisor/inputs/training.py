@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import typing
 import zlib
 from array import array
 from collections import Counter
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftadvisor.errors import UserError
+from ftadvisor.files import open_regular
 from ftadvisor.inputs.base import ProfileData
 from ftadvisor.profile.yaml import Document
 
@@ -47,7 +49,7 @@ LABEL_SET = 20
 SEQ_LEN_STEP = 128
 
 Format = Literal["chat", "prompt_completion", "text", "alpaca", "sharegpt"]
-FORMATS: tuple[Format, ...] = ("chat", "prompt_completion", "text", "alpaca", "sharegpt")
+FORMATS: tuple[Format, ...] = typing.get_args(Format)
 Problem = Literal[
     "malformed",
     "format_error",
@@ -57,15 +59,7 @@ Problem = Literal[
     "too_long",
     "in_eval_set",
 ]
-PROBLEMS: tuple[Problem, ...] = (
-    "malformed",
-    "format_error",
-    "empty_output",
-    "duplicate",
-    "near_duplicate",
-    "too_long",
-    "in_eval_set",
-)
+PROBLEMS: tuple[Problem, ...] = typing.get_args(Problem)
 _ROLES = {"system", "user", "assistant", "tool", "function", "developer"}
 _MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"}
 _CHAT_KEYS = {"messages", "tools", "parallel_tool_calls", "functions"}
@@ -247,20 +241,17 @@ def _near(shingles: frozenset[int], packed: bytes) -> bool:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    from ftadvisor.files import ReadError
-
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise ReadError(0, "not a regular file")
+        handle = open_regular(path)
     except OSError as exc:
         raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    if size > MAX_FILE_BYTES:
-        raise UserError(
-            f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} a training file may "
-            "have here; check a sample of it"
-        )
-    with path.open("rb") as handle:
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise UserError(
+                f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} a training file "
+                "may have here; check a sample of it"
+            )
         yield from enumerate(handle, start=1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftadvisor.advice.results import Assessment, Assumption, Change, Finding
+from ftadvisor.advice.results import NOT_STATED, Assessment, Assumption, Change, Finding
 
 
 def utf8(out: object) -> bool:
@@ -64,9 +64,6 @@ def assumption_value(assumption: Assumption) -> str:
     if assumption.key == "resources.training_examples":
         return f"at least {assumption.assumed}"
     return value(assumption.assumed)
-
-
-NOT_STATED = "finding.not-stated"
 
 
 def listed_findings(assessment: Assessment) -> tuple[Finding, ...]:
