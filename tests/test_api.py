@@ -111,3 +111,16 @@ def test_results_are_immutable() -> None:
 def test_profile_from_python_data_is_as_strict_as_from_yaml() -> None:
     with pytest.raises(ValueError, match="retrieval"):
         Profile.model_validate({"version": 1, "name": "x", "retrieval": False})
+
+
+def test_help_on_the_package_names_every_public_name_on_its_first_screen() -> None:
+    import pydoc
+
+    text = pydoc.render_doc(ftadvisor, renderer=pydoc.plaintext)
+    first_screen = text.split("PACKAGE CONTENTS")[0]
+    assert len(first_screen.splitlines()) <= 40
+    for name in ftadvisor.__all__:
+        if name != "__version__":
+            assert f"`{name}`" in first_screen, name
+            summary = (getattr(ftadvisor, name).__doc__ or "").strip().splitlines()
+            assert summary and len(summary[0]) <= 100, name

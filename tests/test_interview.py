@@ -370,3 +370,24 @@ def test_a_pasted_multi_line_failure_is_one_failure() -> None:
     ]
     profile, _, _ = _run(lines)
     assert (profile.failures.information, profile.failures.behavior) == (1, 0)
+
+
+def test_a_bracketed_paste_is_one_failure_whatever_empty_lines_it_holds() -> None:
+    lines = [
+        *start("bracketed"),
+        *EVAL_READY,
+        *NO_GOAL,
+        *prompting(variants=4, examples=5),
+        "n",  # one by one
+        "\x1b[200~Q: how long is parental leave?",
+        "",  # inside the paste: not the end of the failure
+        "y",
+        "A: 10 weeks.\x1b[201~",
+        "",  # the failure ends
+        *FACTS,
+        *END_REVIEW,
+        "\x1b[200~none\x1b[201~",  # a pasted answer is the answer
+    ]
+    profile, _, screen = _run(lines)
+    assert (profile.failures.information, profile.failures.behavior) == (1, 0)
+    assert "\x1b[20" not in screen

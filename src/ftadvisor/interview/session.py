@@ -38,6 +38,14 @@ class Interrupted(UserError):
     exit_code = ExitCode.INTERRUPTED
 
 
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+"""What a terminal in bracketed-paste mode wraps a paste in (left on by some programs)."""
+
+
+def _unpasted(line: str) -> str:
+    return line.replace(PASTE_START, "").replace(PASTE_END, "")
+
+
 @dataclass
 class Prompter:
     """Where questions are shown and answers read from."""
@@ -47,14 +55,18 @@ class Prompter:
     """Lines to read instead of the terminal (tests); None reads the terminal."""
 
     def read(self, prompt: Text) -> str:
+        """One line as typed; the markers of a bracketed paste are kept, for `review`."""
         if self.stream is None:
             return self.console.input(prompt)
         self.console.print(prompt, end="")
         line = self.stream.readline()
         if not line:
             raise EOFError
-        self.console.print(line.rstrip("\n"), style="dim")
+        self.console.print(_unpasted(line.rstrip("\n")), style="dim")
         return line.rstrip("\n")
+
+    def answer(self, prompt: Text) -> str:
+        return _unpasted(self.read(prompt))
 
     def say(self, *parts: Any, style: str | None = None) -> None:
         self.console.print(*parts, style=style, highlight=False)
@@ -166,7 +178,7 @@ def ask(prompter: Prompter, question: Question) -> Any:
         ("? ", "cyan bold"), question.spec.text, " ", (hint, "dim"), (" " if hint else "")
     )
     while True:
-        raw = prompter.read(prompt)
+        raw = prompter.answer(prompt)
         if raw.strip() == "?":
             _help(prompter, question.spec.help, question.cite)
             continue
@@ -187,7 +199,7 @@ def _yes_no(
     hint = "[Y/n]" if default is True else "[y/N]" if default is False else "[y/n]"
     prompt = Text.assemble(("  ? ", "cyan bold"), text, " ", (hint, "dim"), " ")
     while True:
-        raw = prompter.read(prompt).strip().lower()
+        raw = prompter.answer(prompt).strip().lower()
         if raw == "?":
             _help(prompter, help_text, cite)
         elif raw in _YES:
@@ -203,7 +215,7 @@ def _yes_no(
 def _count(prompter: Prompter, text: str, help_text: str, cite: str | None) -> int:
     prompt = Text.assemble(("  ? ", "cyan bold"), text, " ")
     while True:
-        raw = prompter.read(prompt).strip()
+        raw = prompter.answer(prompt).strip()
         if raw == "?":
             _help(prompter, help_text, cite)
             continue
@@ -294,11 +306,16 @@ def review(
             (f"{number}", "cyan bold"),
             ": paste or describe it, then an empty line (an empty line now ends the review) ",
         )
-        if not prompter.read(prompt).strip():
+        line = prompter.read(prompt)
+        if not _unpasted(line).strip():
             return information, behavior
         # A pasted failure spans lines: read to the empty line that ends it, so that
-        # its second line is never taken as the answer to the next question.
-        while prompter.read(Text("  … ", style="dim")).strip():
+        # its second line is never taken as the answer to the next question; a
+        # bracketed paste ends at its end marker, whatever empty lines it holds.
+        if PASTE_START in line:
+            while PASTE_END not in line:
+                line = prompter.read(Text("  … ", style="dim"))
+        while _unpasted(prompter.read(Text("  … ", style="dim"))).strip():
             pass
         if _yes_no(
             prompter, "Are any facts in it wrong, outdated or missing?", _FACTS_HELP, question.cite
@@ -382,7 +399,7 @@ def save(prompter: Prompter, answers: Mapping[str, Any], path: Path | None) -> P
                 "or - to skip ",
                 ("[ftadvisor.yaml] ", "dim"),
             )
-            raw = prompter.read(prompt).strip()
+            raw = prompter.answer(prompt).strip()
             if raw in ("-", ""):
                 if raw == "":
                     raw = "ftadvisor.yaml"
