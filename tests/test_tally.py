@@ -36,7 +36,7 @@ def test_a_sheet_is_tallied_by_the_classes_in_the_data(tmp_path: Path) -> None:
         1,
         1,
     )
-    assert result.inputs[0].tests == 7 and result.inputs[0].failed == 6
+    assert result.inputs[0].tests == 7 and result.inputs[0].failed == 5  # latency: excluded
     kinds = {c.name: c.kind for c in result.checks}
     assert kinds == {
         "format": "behavior",
@@ -70,12 +70,12 @@ def test_the_json_shape_and_bad_inputs(tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["failures"] == {"information": 1, "behavior": 1}
     assert {"inputs", "failures", "unclassified", "excluded", "checks"} <= set(doc)
-    assert doc["inputs"][0] == {"path": "r.jsonl", "format": "sheet-jsonl", "tests": 3, "failed": 2}
+    assert doc["inputs"][0] == {"path": "r.jsonl", "format": "sheet", "tests": 3, "failed": 2}
     (tmp_path / "nolabel.csv").write_text("a,b\n1,2\n")
     (tmp_path / "bad.jsonl").write_text('{"label": "x"}\n{oops\n')
     for args, expected in (
         (("nolabel.csv",), "pass --label-column"),
-        (("bad.jsonl",), "bad.jsonl:2: not a JSON line"),
+        (("bad.jsonl",), "bad.jsonl:2: not valid JSON"),
         (("missing.csv",), "cannot be read"),
         (("r.jsonl", "--map", "x=maybe"), "expected NAME=information"),
         (("/dev/zero",), "not a regular file"),

@@ -19,7 +19,7 @@ def packaged_files() -> list[Path]:
         *sorted(rules_directory().rglob("*.yaml")),
         package / "plan" / "presets.yaml",
         package / "interview" / "questions.yaml",
-        package / "inputs" / "checks.yaml",
+        package / "inputs" / "evals" / "checks.yaml",
     ]
 
 

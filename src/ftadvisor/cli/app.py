@@ -19,9 +19,9 @@ from typer.exceptions import TyperException
 from ftadvisor._version import __version__
 from ftadvisor.advice.pipeline import GATES, Gates, Report, Run, judge
 from ftadvisor.cli import streams
+from ftadvisor.cli import tally as tally_options
 from ftadvisor.cli.data import data as data_command
 from ftadvisor.cli.memory import memory as memory_command
-from ftadvisor.cli.tally import tally as tally_command
 from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import refuse_output_onto_inputs, write_atomic
 from ftadvisor.inputs import Input, ProfileData, expand, read
@@ -111,9 +111,16 @@ def assess(
         typer.Option(
             "--evals",
             metavar="PATH",
-            help="Tally the profile's failures from this results sheet (repeatable; see tally).",
+            help="Tally the profile's failures from these evaluation results (repeatable).",
+            rich_help_panel=tally_options.PANEL,
         ),
     ] = None,
+    mapping: tally_options.MapOption = None,
+    thresholds: tally_options.ThresholdOption = None,
+    provider: tally_options.ProviderOption = None,
+    eval_id: tally_options.EvalIdOption = None,
+    label_column: tally_options.LabelOption = None,
+    input_format: tally_options.InputFormatOption = None,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -159,9 +166,17 @@ def assess(
 
             evidence = (as_profile_data(inspect_file(data), seq_len=True),)
         if evals:
-            from ftadvisor.inputs.evals import tally
-
-            evidence = (*evidence, tally(evals).as_profile_data())
+            result = tally_options.counted(
+                evals,
+                mapping=mapping,
+                thresholds=thresholds,
+                provider=provider,
+                eval_id=eval_id,
+                label_column=label_column,
+                input_format=input_format,
+                asking=not no_input and tally_options.can_ask(),
+            )
+            evidence = (*evidence, result.as_profile_data())
         if output is not None:
             named = [i.given for i in inputs if not i.is_stdin]
             refuse_output_onto_inputs(output, [*named, *(s for s in sources if s != "-")])
@@ -345,7 +360,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "assess": assess,
     "memory": memory_command,
     "data": data_command,
-    "tally": tally_command,
+    "tally": tally_options.tally,
     "rules": list_rules,
     "explain": explain,
     "schema": schema,

@@ -1,46 +1,197 @@
-"""`ftadvisor tally`: failures by kind, from evaluation results on disk."""
+"""`ftadvisor tally`: failures by kind, from evaluation results on disk. The options that
+shape a reading are declared once here and shared with `assess --evals`."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+if TYPE_CHECKING:
+    from ftadvisor.inputs.evals import Kind, Tally
 
-def tally(
-    paths: Annotated[
-        list[str], typer.Argument(metavar="PATH...", help="Results sheets (.csv, .tsv, .jsonl).")
-    ],
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map", metavar="NAME=KIND", help="Class a check: information, behavior or ignore."
-        ),
-    ] = None,
-    label_column: Annotated[
-        str | None,
-        typer.Option("--label-column", metavar="COL", help="The column naming the failure."),
-    ] = None,
-    output_format: Annotated[Literal["text", "json"], typer.Option("--format", "-f")] = "text",
-) -> None:
-    """Tally failures as information or behavior from a labelled results sheet."""
-    from ftadvisor.inputs.evals import parse_map
-    from ftadvisor.inputs.evals import tally as count
+PANEL = "Reading results (--evals)"
 
-    result = count(paths, label_column=label_column, overrides=parse_map(mapping or []))
-    if output_format == "json":
-        sys.stdout.write(json.dumps(result.document(), indent=2, ensure_ascii=False) + "\n")
-        return
-    lines = [f"{s.path}: {s.tests:,} tests, {s.failed:,} failed" for s in result.inputs]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="NAME=KIND",
+        help="Class a check or label: information, behavior or ignore (repeatable; wins).",
+        rich_help_panel=PANEL,
+    ),
+]
+ThresholdOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        metavar="METRIC=VALUE",
+        help="Ragas: a score below VALUE fails METRIC (default 0.5; repeatable).",
+        rich_help_panel=PANEL,
+    ),
+]
+ProviderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        metavar="ID",
+        help="promptfoo: count only this provider's rows (its id or label).",
+        rich_help_panel=PANEL,
+    ),
+]
+EvalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--eval-id",
+        metavar="ID",
+        help="promptfoo database: the eval to read (default: the latest).",
+        rich_help_panel=PANEL,
+    ),
+]
+LabelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--label-column",
+        metavar="COL",
+        help="Labelled sheet: the column naming the failure.",
+        rich_help_panel=PANEL,
+    ),
+]
+InputFormatOption = Annotated[
+    Literal["promptfoo", "deepeval", "inspect", "ragas", "sheet"] | None,
+    typer.Option(
+        "--input-format",
+        help="The results' format, when detection from the content is not wanted.",
+        case_sensitive=False,
+        rich_help_panel=PANEL,
+    ),
+]
+
+_ANSWERS: dict[str, Kind] = {
+    "facts": "information",
+    "f": "information",
+    "information": "information",
+    "form": "behavior",
+    "behavior": "behavior",
+    "b": "behavior",
+}
+
+
+def ask_on_terminal(name: str, failed: int) -> Kind | None:
+    """One question per check that can fail either way; Enter or `skip` leaves it open."""
+    cases = "case" if failed == 1 else "cases"
+    question = (
+        f"{failed:,} {cases} failed `{name}`: mostly wrong or missing facts, or right facts "
+        "in the wrong form? [facts/form/skip] "
+    )
+    while True:
+        sys.stderr.write(question)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        answer = line.strip().lower()
+        if answer in ("", "s", "skip"):
+            return None
+        if answer in _ANSWERS:
+            return _ANSWERS[answer]
+        sys.stderr.write("  answer facts, form or skip\n")
+
+
+def can_ask() -> bool:
+    """Questions about checks go to standard error, so standard output may be a file."""
+    try:
+        return os.isatty(0) and os.isatty(2)
+    except OSError:
+        return False
+
+
+def counted(
+    paths: list[str],
+    *,
+    mapping: list[str] | None,
+    thresholds: list[str] | None,
+    provider: str | None,
+    eval_id: str | None,
+    label_column: str | None,
+    input_format: str | None,
+    asking: bool,
+) -> Tally:
+    """The tally that the shared options describe, asking on a terminal when `asking`."""
+    from ftadvisor.inputs.evals import Options, parse_map, parse_thresholds, tally
+
+    options = Options(
+        label_column=label_column,
+        thresholds=parse_thresholds(thresholds or []),
+        provider=provider,
+        eval_id=eval_id,
+    )
+    return tally(
+        paths,
+        options=options,
+        overrides=parse_map(mapping or []),
+        input_format=input_format.lower() if input_format else None,  # type: ignore[arg-type]
+        ask=ask_on_terminal if asking else None,
+    )
+
+
+def text(result: Tally) -> str:
+    lines = [
+        f"{s.path} ({s.format}): {s.tests:,} tests, {s.failed:,} failed" for s in result.inputs
+    ]
     lines.append(
         f"failures: information {result.information:,} · behavior {result.behavior:,} · "
         f"unclassified {result.unclassified:,} · excluded {result.excluded:,}"
     )
     lines += [f"  {c.name or '(empty)'}: {c.failed:,} → {c.kind}" for c in result.checks]
+    lines += [f"note: {note}" for note in result.notes]
     if result.unclassified:
         lines.append(
-            "unclassified checks are left out; class them with --map NAME=information|behavior"
+            "unclassified cases are left out; class their checks with "
+            "--map NAME=information|behavior"
         )
-    typer.echo("\n".join(lines))
+    return "\n".join(lines)
+
+
+def tally(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help=(
+                "Results: promptfoo (-o .json/.jsonl, or its promptfoo.db), DeepEval test "
+                "runs, Inspect logs (.json, .eval), Ragas CSV, labelled CSV/TSV/JSONL sheets."
+            ),
+        ),
+    ],
+    mapping: MapOption = None,
+    thresholds: ThresholdOption = None,
+    provider: ProviderOption = None,
+    eval_id: EvalIdOption = None,
+    label_column: LabelOption = None,
+    input_format: InputFormatOption = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never ask, even on a terminal.")
+    ] = False,
+    output_format: Annotated[
+        Literal["text", "json"], typer.Option("--format", "-f", case_sensitive=False)
+    ] = "text",
+) -> None:
+    """Tally failed test cases as information or behavior from evaluation results."""
+    result = counted(
+        paths,
+        mapping=mapping,
+        thresholds=thresholds,
+        provider=provider,
+        eval_id=eval_id,
+        label_column=label_column,
+        input_format=input_format,
+        asking=not no_input and can_ask(),
+    )
+    if output_format.lower() == "json":
+        sys.stdout.write(json.dumps(result.document(), indent=2, ensure_ascii=False) + "\n")
+        return
+    typer.echo(text(result))
