@@ -104,3 +104,19 @@ def test_assess_takes_the_failures_from_the_results(tmp_path: Path) -> None:
     assert doc["failures"]["information"] == 20 and doc["failures"]["behavior"] == 4
     assert doc["next_step"]["id"] == "rag_term"
     assert "failures.information: 20 from results.csv replaces the profile's 3" in done.stderr
+    replaced = {f["key"]: f for f in doc["findings"] if f["rule"] == "finding.evidence"}
+    assert set(replaced) == {"failures.information", "failures.behavior"}
+    assert replaced["failures.information"]["severity"] == "info"
+    assert "replaces the profile's 3" in replaced["failures.information"]["message"]
+    for fmt in ("sarif", "junit", "markdown"):
+        shown = run(
+            "assess",
+            "-p",
+            str(EXAMPLES / "invoice-extractor.yaml"),
+            "--evals",
+            "results.csv",
+            "-f",
+            fmt,
+            cwd=tmp_path,
+        )
+        assert shown.returncode == 0 and "replaces the profile's 3" in shown.stdout, fmt

@@ -18,7 +18,7 @@ from typing import Literal
 
 from ftadvisor.advice import batch
 from ftadvisor.advice.engine import evaluate
-from ftadvisor.advice.results import Assessment
+from ftadvisor.advice.results import Assessment, Finding, Reason
 from ftadvisor.errors import ExitCode, Problem, ProfileError, UserError
 from ftadvisor.inputs import Input, ProfileData, read
 from ftadvisor.profile.load import to_profile
@@ -89,7 +89,7 @@ def report(
     that a plan setting the profile states is kept."""
     try:
         read_data = read(source)
-        replaced: tuple[str, ...] = ()
+        replaced: tuple[tuple[str, str], ...] = ()
         if evidence:
             read_data, replaced = with_evidence(read_data, evidence)
         profile = to_profile(read_data)
@@ -101,10 +101,34 @@ def report(
             diagnostics=(exc.message,),
         )
     judged = judge(profile, gates, rules, name=source.name, document=read_data.document)
-    if not replaced:
+    if not replaced or judged.assessment is None:
         return judged
-    notes = tuple(f"ftadvisor: {source.name}: {line}" for line in replaced)
-    return dataclasses.replace(judged, diagnostics=(*notes, *judged.diagnostics))
+    notes = tuple(f"ftadvisor: {source.name}: {line}" for _, line in replaced)
+    found = tuple(
+        Finding(rule=EVIDENCE, severity="info", message=line, key=key, reasons=EVIDENCE_REASONS)
+        for key, line in replaced
+    )
+    assessment = dataclasses.replace(
+        judged.assessment, findings=(*judged.assessment.findings, *found)
+    )
+    return dataclasses.replace(
+        judged, assessment=assessment, diagnostics=(*notes, *judged.diagnostics)
+    )
+
+
+EVIDENCE = "finding.evidence"
+"""The finding raised, on the key, for each count that evidence on disk replaced."""
+EVIDENCE_SUMMARY = "A count the profile states was replaced by one read from files on disk."
+EVIDENCE_REASONS = (
+    Reason(
+        text=(
+            "Decisions rest on measured failures and data rather than on impressions; a "
+            "count read from the evaluation results or the training file wins over one "
+            "typed from memory."
+        ),
+        source="huyen-2025",
+    ),
+)
 
 
 KEPT_IF_STATED = (("training", "seq_len"),)
@@ -114,7 +138,7 @@ settings are a choice, not a count."""
 
 def with_evidence(
     profile: ProfileData, evidence: tuple[ProfileData, ...]
-) -> tuple[ProfileData, tuple[str, ...]]:
+) -> tuple[ProfileData, tuple[tuple[str, str], ...]]:
     """The profile with the keys evidence states, and a line for each key the profile
     stated otherwise: the evidence wins, and the person should know their number was
     not used."""
@@ -134,7 +158,11 @@ def with_evidence(
                     continue
                 if stated is not None and stated != value:
                     replaced.append(
-                        f"{section}.{key}: {value} from {item.name} replaces the profile's {stated}"
+                        (
+                            f"{section}.{key}",
+                            f"{section}.{key}: {value} from {item.name} replaces the profile's "
+                            f"{stated}",
+                        )
                     )
                 target[key] = value
     document = profile.document._replace(data=merged)

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import TextIO
 
-from ftadvisor.advice.pipeline import Report
+from ftadvisor.advice.pipeline import EVIDENCE, Report
 from ftadvisor.advice.results import Finding
 from ftadvisor.errors import printable
 from ftadvisor.rules.loader import RuleSet
@@ -66,6 +66,10 @@ def _suite(report: Report, rules: RuleSet) -> ET.Element:
         fired: dict[str, list[Finding]] = {}
         for f in a.findings:
             fired.setdefault(f.rule, []).append(f)
+        if EVIDENCE in fired:
+            ET.SubElement(case(EVIDENCE), "system-out").text = "\n".join(
+                f.message for f in fired[EVIDENCE]
+            )
         for rule in rules.findings:
             element = case(rule.id)
             found = fired.get(rule.id)

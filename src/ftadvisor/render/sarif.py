@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ftadvisor._version import __version__
-from ftadvisor.advice.pipeline import Report
+from ftadvisor.advice.pipeline import EVIDENCE, EVIDENCE_REASONS, EVIDENCE_SUMMARY, Report
 from ftadvisor.render.common import utf8
 from ftadvisor.rules.loader import FindingFile, RuleSet
 
@@ -40,6 +40,14 @@ def _rules(rules: RuleSet) -> list[dict[str, Any]]:
             "The profile is not valid YAML or does not follow the profile schema.",
         ),
     ]
+    out.append(
+        _rule(
+            EVIDENCE,
+            EVIDENCE_SUMMARY,
+            _LEVELS["info"],
+            " ".join(f"{r.text} [{r.source}]" for r in EVIDENCE_REASONS),
+        )
+    )
     for rule in rules.findings:
         spec = rule.spec
         assert isinstance(spec, FindingFile)
