@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ftadvisor.interview.session import Interrupted, Prompter, guarded, intervie
 EVAL_READY = ["y", "y"]
 NO_GOAL = ["", ""]  # no metric; quality not judged either
 END_REVIEW = [""]
+NO_FILE = [""]  # Enter: no results or training file, answer here
 FACTS = ["y", "n"]  # facts wrong? yes; was the fact in what the model saw? no
 FORM = ["n", "y"]  # facts fine, format/style wrong
 
@@ -35,11 +37,11 @@ def prompting(variants: int, examples: int) -> list[str]:
 
 
 def counts(information: int, behavior: int) -> list[str]:
-    return ["y", str(information), str(behavior)]
+    return [*NO_FILE, "y", str(information), str(behavior)]
 
 
 def readiness(examples: int, expertise: str, serve: str, upkeep: str) -> list[str]:
-    return [str(examples), expertise, serve, upkeep]
+    return [*NO_FILE, str(examples), expertise, serve, upkeep]
 
 
 def _prompter(lines: list[str]) -> tuple[Prompter, io.StringIO]:
@@ -63,6 +65,7 @@ def test_rag_path_through_a_failure_review() -> None:
         *EVAL_READY,
         *goal("answer_correctness", 0.6, 0.9),
         *prompting(variants=4, examples=5),
+        *NO_FILE,
         "n",  # no counts at hand: review one by one
         *["said 10 weeks of leave, policy says 12", "", *FACTS],
         *["cited last year's handbook", "", *FACTS],
@@ -146,7 +149,7 @@ def test_full_asks_every_question() -> None:
         "0",
         "0",
         *counts(0, 0),
-        *["none", "n", "n", "n", "n", "n", "n", "n", "0", "none", "n", "n", "n"],
+        *["none", "n", "n", "n", "n", "n", "n", "n", *NO_FILE, "0", "none", "n", "n", "n"],
     ]
     _, answers, _ = _run(lines, full=True)
     expected = {k for q in packaged_questions() if not q.spec.requires for k in q.fills}
@@ -276,6 +279,7 @@ def test_a_wrong_fact_that_was_in_the_context_counts_as_behavior() -> None:
         *EVAL_READY,
         *NO_GOAL,
         *prompting(variants=4, examples=5),
+        *NO_FILE,
         "n",  # review one by one
         *["said the refund window is 60 days; the retrieved policy says 30", "", "y", "y"],
         *["quoted a price from a discontinued plan", "", *FACTS],
@@ -299,6 +303,7 @@ def test_odd_numbers_are_asked_again_and_thousands_separators_are_read() -> None
         "1" * 401,  # nor is a 401-digit one
         "2,000",
         "5",
+        *NO_FILE,
         "y",  # counts at hand
         "?",  # why, on a count question
         "1,2",
@@ -340,6 +345,7 @@ def test_an_interrupted_review_keeps_its_tally(tmp_path: Path, monkeypatch) -> N
         *EVAL_READY,
         *NO_GOAL,
         *prompting(variants=4, examples=5),
+        *NO_FILE,
         "n",  # one by one
         *["wrong date for the holiday", "", *FACTS],
         *["a wall of text", "", *FORM],
@@ -359,6 +365,7 @@ def test_a_pasted_multi_line_failure_is_one_failure() -> None:
         *EVAL_READY,
         *NO_GOAL,
         *prompting(variants=4, examples=5),
+        *NO_FILE,
         "n",  # one by one
         "Q: how long is parental leave?",
         "A: 10 weeks.",
@@ -378,6 +385,7 @@ def test_a_bracketed_paste_is_one_failure_whatever_empty_lines_it_holds() -> Non
         *EVAL_READY,
         *NO_GOAL,
         *prompting(variants=4, examples=5),
+        *NO_FILE,
         "n",  # one by one
         "\x1b[200~Q: how long is parental leave?",
         "",  # inside the paste: not the end of the failure
@@ -391,3 +399,33 @@ def test_a_bracketed_paste_is_one_failure_whatever_empty_lines_it_holds() -> Non
     profile, _, screen = _run(lines)
     assert (profile.failures.information, profile.failures.behavior) == (1, 0)
     assert "\x1b[20" not in screen
+
+
+def test_the_training_file_answers_the_count_of_examples(tmp_path: Path) -> None:
+    train = tmp_path / "train.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"invoice {i}"},
+                {"role": "assistant", "content": f"total {i}"},
+            ]
+        }
+        for i in range(60)
+    ]
+    train.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]) + "{oops\n")
+    lines = [
+        *start("invoices"),
+        *EVAL_READY,
+        *NO_GOAL,
+        *prompting(variants=6, examples=20),
+        *counts(information=2, behavior=30),
+        *["none", "n", "n", "n", "y"],  # retrieval, changing facts, private, multi-step, model
+        str(tmp_path / "missing.jsonl"),  # said, and asked again
+        str(train),  # 62 records: one duplicate and one malformed line are not usable
+        *["some", "y", "y"],
+    ]
+    profile, answers, screen = _run(lines)
+    assert answers["resources.training_examples"] == 60
+    assert "missing.jsonl: cannot be read" in screen
+    assert "62 records, 60 usable" in screen
+    assert assess(profile).next_step.id == "prepare_finetune"

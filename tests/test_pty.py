@@ -35,6 +35,9 @@ def _default_sigint() -> None:
 
 
 def test_a_person_answers_and_saves(tmp_path: Path) -> None:
+    (tmp_path / "results.csv").write_text(
+        "label\n" + "facts\n" * 8 + "format\n" * 2 + "contains\n" + "pass\n" * 5
+    )
     child = _spawn(tmp_path, "--save", "ftadvisor.yaml")
     for prompt, answer in [
         ("project called", "pty-demo"),
@@ -48,9 +51,11 @@ def test_a_person_answers_and_saves(tmp_path: Path) -> None:
         ("experiments systematic", "y"),
         ("variants have you compared", "5"),
         ("examples you have tried", "10"),
-        ("already have counts", "y"),
-        ("wrong, outdated or", "8"),
-        ("had what they needed", "2"),
+        ("evaluation results on disk", "missing.csv"),
+        ("cannot be read", None),  # said, and asked again
+        ("evaluation results on disk", "results.csv"),
+        ("failed `contains`", "facts"),  # a check that can fail either way: asked
+        ("information 9", None),
         ("retrieval is already in place", "none"),
     ]:
         child.expect(prompt)
@@ -64,6 +69,7 @@ def test_a_person_answers_and_saves(tmp_path: Path) -> None:
     assert child.exitstatus == 0
     saved = load_profile(tmp_path / "ftadvisor.yaml")
     assert saved.name == "pty-demo"
+    assert (saved.failures.information, saved.failures.behavior) == (9, 2)  # from the file
     assert assess(saved).next_step.id == "rag_term"
 
 

@@ -70,34 +70,19 @@ InputFormatOption = Annotated[
     ),
 ]
 
-_ANSWERS: dict[str, Kind] = {
-    "facts": "information",
-    "f": "information",
-    "information": "information",
-    "form": "behavior",
-    "behavior": "behavior",
-    "b": "behavior",
-}
-
 
 def ask_on_terminal(name: str, failed: int) -> Kind | None:
     """One question per check that can fail either way; Enter or `skip` leaves it open."""
-    cases = "case" if failed == 1 else "cases"
-    question = (
-        f"{failed:,} {cases} failed `{name}`: mostly wrong or missing facts, or right facts "
-        "in the wrong form? [facts/form/skip] "
-    )
+    from ftadvisor.inputs.evals import ANSWERS, question
+
     while True:
-        sys.stderr.write(question)
+        sys.stderr.write(f"{question(name, failed)} [facts/form/skip] ")
         sys.stderr.flush()
         line = sys.stdin.readline()
         if not line:
             return None
-        answer = line.strip().lower()
-        if answer in ("", "s", "skip"):
-            return None
-        if answer in _ANSWERS:
-            return _ANSWERS[answer]
+        if line.strip().lower() in ANSWERS:
+            return ANSWERS[line.strip().lower()]
         sys.stderr.write("  answer facts, form or skip\n")
 
 

@@ -39,6 +39,15 @@ class SourceRef(_Strict):
     section: str | None = None
 
 
+class FromFile(_Strict):
+    """Evidence on disk that can answer the question in place of a number typed from
+    memory: evaluation results (the failure tallies) or a training file (its usable
+    examples)."""
+
+    reader: Literal["evals", "training"]
+    text: str = Field(min_length=1)
+
+
 class QuestionSpec(_Strict):
     key: str
     kind: Literal["field", "review"] = "field"
@@ -52,6 +61,7 @@ class QuestionSpec(_Strict):
     unless: list[str] = Field(default_factory=list)
     aliases: dict[str, str] = Field(default_factory=dict)
     """Words people use for a choice (`bm25` for `term`), suggested when typed."""
+    from_file: FromFile | None = None
     probes: list[dict[str, Any]] = Field(default_factory=list)
 
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ftadvisor.advice.decide import decide, failure_mode
-from ftadvisor.errors import ExitCode, UserError
+from ftadvisor.errors import ExitCode, UserError, printable
 from ftadvisor.files import write_atomic
 from ftadvisor.interview.questions import (
     Question,
@@ -347,6 +347,59 @@ def review(
         number += 1
 
 
+def _from_file(
+    prompter: Prompter, question: Question, answers: dict[str, Any], rules: RuleSet
+) -> bool:
+    """Answer `question` from the file the person names; False when they name none."""
+    spec = question.spec.from_file
+    assert spec is not None
+    prompt = Text.assemble(("? ", "cyan bold"), spec.text, " ")
+    while True:
+        path = prompter.answer(prompt).strip()
+        if not path:
+            return False
+        if path == "?":
+            _help(prompter, question.spec.help, question.cite)
+            continue
+        try:
+            found = _read_evidence(prompter, spec.reader, path)
+        except UserError as exc:
+            prompter.say(f"  {printable(exc.message)}", style="yellow")
+            continue
+        answers.update(found)
+        if spec.reader == "evals":
+            prompter.say(
+                _tally_line(rules, found["failures.information"], found["failures.behavior"])
+            )
+        return True
+
+
+def _read_evidence(prompter: Prompter, reader: str, path: str) -> dict[str, Any]:
+    if reader == "training":
+        from ftadvisor.inputs.training import inspect_file
+
+        report = inspect_file(Path(path))
+        prompter.say(f"  {path}: {report.records:,} records, {report.usable:,} usable", style="dim")
+        return {"resources.training_examples": report.usable}
+    from ftadvisor.inputs.evals import ANSWERS, question, tally
+
+    def ask_check(name: str, failed: int) -> Any:
+        prompt = Text.assemble(
+            ("  ? ", "cyan bold"), question(name, failed), " ", ("[facts/form/skip]", "dim"), " "
+        )
+        while (raw := prompter.answer(prompt).strip().lower()) not in ANSWERS:
+            prompter.say("  answer facts, form or skip", style="yellow")
+        return ANSWERS[raw]
+
+    result = tally([path], ask=ask_check)
+    prompter.say(
+        f"  {path}: {result.inputs[0].tests:,} tests; unclassified {result.unclassified:,}, "
+        f"excluded {result.excluded:,}",
+        style="dim",
+    )
+    return {"failures.information": result.information, "failures.behavior": result.behavior}
+
+
 def interview(
     prompter: Prompter,
     answers: dict[str, Any],
@@ -359,6 +412,8 @@ def interview(
     rules = rules or packaged_rules()
     questions = questions or packaged_questions()
     while (question := next_question(questions, answers, rules, full=full)) is not None:
+        if question.spec.from_file is not None and _from_file(prompter, question, answers, rules):
+            continue
         if question.spec.kind == "review":
             answers["failures.information"], answers["failures.behavior"] = review(
                 prompter, question, rules, answers

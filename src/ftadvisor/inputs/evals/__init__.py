@@ -16,11 +16,12 @@ from types import ModuleType
 from typing import Literal
 
 from ftadvisor.errors import UserError
-from ftadvisor.inputs.evals.classes import Classes, Kind, parse_map
+from ftadvisor.inputs.evals.classes import ANSWERS, Classes, Kind, parse_map, question
 from ftadvisor.inputs.evals.results import Options, Read, Tally, count
 from ftadvisor.inputs.evals.source import head
 
 __all__ = [
+    "ANSWERS",
     "FORMATS",
     "Classes",
     "InputFormat",
@@ -30,6 +31,7 @@ __all__ = [
     "detect",
     "parse_map",
     "parse_thresholds",
+    "question",
     "read",
     "tally",
 ]

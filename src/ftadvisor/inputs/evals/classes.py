@@ -54,6 +54,27 @@ class Classes:
         return self.kinds.get(found.removeprefix("not_"), "ask")
 
 
+ANSWERS: dict[str, Kind | None] = {
+    "facts": "information",
+    "f": "information",
+    "form": "behavior",
+    "b": "behavior",
+    "skip": None,
+    "s": None,
+    "": None,
+}
+"""Answers to `question`, on a terminal; skipping leaves the check unclassified."""
+
+
+def question(name: str, failed: int) -> str:
+    """What is asked about a check that can fail either way (an `ask` entry)."""
+    cases = "case" if failed == 1 else "cases"
+    return (
+        f"{failed:,} {cases} failed `{name}`: mostly wrong or missing facts, or right facts "
+        "in the wrong form?"
+    )
+
+
 def parse_map(items: list[str]) -> dict[str, Kind]:
     """`--map NAME=KIND` entries, or a `UserError` naming the one that is wrong."""
     found: dict[str, Kind] = {}
