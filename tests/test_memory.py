@@ -245,6 +245,7 @@ def test_cli_custom_dimensions_and_errors(capsys: pytest.CaptureFixture[str], tm
     config.write_text(
         json.dumps(
             {
+                "model_type": "qwen2",  # q, k and v carry biases: the family says so
                 "hidden_size": 896,
                 "num_hidden_layers": 24,
                 "intermediate_size": 4864,

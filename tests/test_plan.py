@@ -41,7 +41,7 @@ def test_finetune_example_carries_a_plan_with_numbers(capsys: pytest.CaptureFixt
     assert run(["assess", str(EXAMPLES / "invoice-extractor.yaml"), "-f", "json"]) == 0
     plan = json.loads(capsys.readouterr().out)["plan"]
     assert plan["method"] == "lora"
-    assert plan["memory"]["model"] == "mistral-7b"
+    assert plan["memory"]["model"] == "mistral-7b-v0.1"  # the preset mistral-7b names
     assert plan["memory"]["fits"] is True
     assert 0 < plan["memory"]["total_gb"] < 24 * 1.0737
     assert plan["lora"] == {"targets": ["q", "k", "v", "o"], "rank": 16, "alpha": 32}

@@ -35,9 +35,9 @@ from ftadvisor.profile.model import Profile
 from ftadvisor.rules.loader import RuleSet, load_rules
 
 if TYPE_CHECKING:
-    from ftadvisor.plan.architecture import resolve as architecture
     from ftadvisor.plan.memory import Settings as MemorySettings
     from ftadvisor.plan.memory import estimate as estimate_memory
+    from ftadvisor.plan.models import resolve as architecture
 
 __all__ = [
     "Assessment",
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "architecture": ("ftadvisor.plan.architecture", "resolve"),
+    "architecture": ("ftadvisor.plan.models", "resolve"),
     "MemorySettings": ("ftadvisor.plan.memory", "Settings"),
     "estimate_memory": ("ftadvisor.plan.memory", "estimate"),
 }

@@ -14,58 +14,141 @@ import typer
 from ftadvisor import choices
 
 
+def _dimension(key: str, what: str) -> Any:
+    return typer.Option(
+        "--" + key.replace("_", "-"), metavar="N", help=f"{what} (config.json: {key})."
+    )
+
+
 def memory(
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="A preset alias or Hugging Face repo id (see --list)."),
+        typer.Option(
+            "--model",
+            "-m",
+            help=(
+                "A model directory, a Hugging Face repo id in the local cache, or a preset "
+                "(see --list); -Instruct/-chat variants resolve to their base."
+            ),
+        ),
     ] = None,
     params: Annotated[
-        float | None, typer.Option("--params", help="Billions of parameters (Llama-shaped).")
+        float | None,
+        typer.Option("--params", metavar="BILLIONS", help="Only a size: a Llama-shaped model."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="A Hugging Face config.json.")
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="A Hugging Face config.json, or a model directory (its safetensors headers too).",
+        ),
     ] = None,
-    hidden_size: Annotated[int | None, typer.Option("--hidden-size")] = None,
-    num_hidden_layers: Annotated[int | None, typer.Option("--num-hidden-layers")] = None,
-    intermediate_size: Annotated[int | None, typer.Option("--intermediate-size")] = None,
-    num_attention_heads: Annotated[int | None, typer.Option("--num-attention-heads")] = None,
-    num_key_value_heads: Annotated[int | None, typer.Option("--num-key-value-heads")] = None,
-    vocab_size: Annotated[int | None, typer.Option("--vocab-size")] = None,
-    tie_word_embeddings: Annotated[bool, typer.Option("--tie-word-embeddings")] = False,
-    method: Annotated[choices.Method, typer.Option("--method", help="What to run.")] = "lora",
+    hidden_size: Annotated[int | None, _dimension("hidden_size", "Model width")] = None,
+    num_hidden_layers: Annotated[
+        int | None, _dimension("num_hidden_layers", "Decoder layers")
+    ] = None,
+    intermediate_size: Annotated[
+        int | None, _dimension("intermediate_size", "Feed-forward width")
+    ] = None,
+    num_attention_heads: Annotated[
+        int | None, _dimension("num_attention_heads", "Query heads")
+    ] = None,
+    num_key_value_heads: Annotated[
+        int | None, _dimension("num_key_value_heads", "Key/value heads (default: query heads)")
+    ] = None,
+    head_dim: Annotated[
+        int | None, _dimension("head_dim", "Width of a head (default: width / heads)")
+    ] = None,
+    vocab_size: Annotated[int | None, _dimension("vocab_size", "Vocabulary size")] = None,
+    tie_word_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--tie-word-embeddings",
+            help="Input and output embeddings share one matrix (config.json: tie_word_embeddings).",
+        ),
+    ] = False,
+    method: Annotated[
+        choices.Method, typer.Option("--method", help="What to run.", case_sensitive=False)
+    ] = "lora",
     precision: Annotated[
         choices.TrainingPrecision,
-        typer.Option("--precision", help="int8 and int4 are for inference."),
+        typer.Option(
+            "--precision",
+            help="Training precision; int8 and int4 are for inference.",
+            case_sensitive=False,
+        ),
     ] = "mixed-bf16",
-    optimizer: Annotated[choices.Optimizer, typer.Option("--optimizer")] = "adamw",
-    batch: Annotated[int, typer.Option("--batch", help="Micro-batch per GPU.")] = 1,
-    seq_len: Annotated[int, typer.Option("--seq-len")] = 1024,
-    rank: Annotated[int, typer.Option("--rank", help="LoRA rank.")] = 16,
+    optimizer: Annotated[
+        choices.Optimizer,
+        typer.Option(
+            "--optimizer", help="Optimizer (its states per parameter).", case_sensitive=False
+        ),
+    ] = "adamw",
+    batch: Annotated[int, typer.Option("--batch", metavar="N", help="Micro-batch per GPU.")] = 1,
+    seq_len: Annotated[
+        int, typer.Option("--seq-len", metavar="TOKENS", help="Tokens per sequence.")
+    ] = 1024,
+    rank: Annotated[int, typer.Option("--rank", metavar="R", help="LoRA rank.")] = 16,
     targets: Annotated[
         str,
-        typer.Option("--targets", help=f"LoRA targets, from {','.join(choices.TARGETS)}."),
+        typer.Option(
+            "--targets",
+            metavar="LIST",
+            help=f"LoRA targets, comma-separated, from {','.join(choices.TARGETS)}.",
+        ),
     ] = "q,k,v,o",
     gradient_checkpointing: Annotated[
-        bool, typer.Option("--gradient-checkpointing/--no-gradient-checkpointing")
+        bool,
+        typer.Option(
+            "--gradient-checkpointing/--no-gradient-checkpointing",
+            help="Recompute activations in the backward pass.",
+        ),
     ] = True,
-    attention: Annotated[choices.Attention, typer.Option("--attention")] = "sdpa",
-    gpus: Annotated[int, typer.Option("--gpus", help="GPUs sharing gradients and states.")] = 1,
+    attention: Annotated[
+        choices.Attention,
+        typer.Option(
+            "--attention",
+            help="eager stores the attention scores; sdpa/flash do not.",
+            case_sensitive=False,
+        ),
+    ] = "sdpa",
+    double_quant: Annotated[
+        bool,
+        typer.Option(
+            "--double-quant/--no-double-quant",
+            help="QLoRA: quantize the quantization constants too (bitsandbytes' default in QLoRA).",
+        ),
+    ] = True,
+    gpus: Annotated[
+        int, typer.Option("--gpus", metavar="N", help="GPUs sharing gradients and states.")
+    ] = 1,
     gpu_memory: Annotated[
-        float | None, typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU.")
+        float | None,
+        typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU, as on its spec sheet."),
     ] = None,
-    top_layers: Annotated[int, typer.Option("--top-layers", help="For partial.")] = 2,
+    top_layers: Annotated[
+        int, typer.Option("--top-layers", metavar="N", help="For partial: top layers trained.")
+    ] = 2,
     virtual_tokens: Annotated[
-        int, typer.Option("--virtual-tokens", help="For prompt-tuning.")
+        int,
+        typer.Option(
+            "--virtual-tokens", metavar="N", help="For prompt-tuning: soft-prompt length."
+        ),
     ] = 20,
-    output_format: Annotated[Literal["text", "json"], typer.Option("--format", "-f")] = "text",
+    output_format: Annotated[
+        Literal["text", "json"],
+        typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+    ] = "text",
     list_models: Annotated[bool, typer.Option("--list", help="List the model presets.")] = False,
 ) -> None:
     """Estimate GPU memory for inference or finetuning, by component."""
-    from ftadvisor.plan import architecture, memory
+    from ftadvisor.plan import architecture, memory, models
 
     if list_models:
         for arch in architecture.distinct_presets():
-            typer.echo(f"{arch.name:<16} {arch.params / 1e9:7.2f}B  {arch.source}")
+            active = f"  ({arch.active_params / 1e9:.2f}B active)" if arch.moe else ""
+            typer.echo(f"{arch.name:<18} {arch.params / 1e9:8.2f}B{active}")
         return
     custom: dict[str, Any] = {
         "hidden_size": hidden_size,
@@ -73,27 +156,29 @@ def memory(
         "intermediate_size": intermediate_size,
         "num_attention_heads": num_attention_heads,
         "num_key_value_heads": num_key_value_heads,
+        "head_dim": head_dim,
         "vocab_size": vocab_size,
     }
     if any(v is not None for v in custom.values()):
         custom["tie_word_embeddings"] = tie_word_embeddings
-    arch = architecture.resolve(model=model, params=params, config=config, custom=custom)
+    arch = models.resolve(model=model, params=params, config=config, custom=custom)
     settings = memory.Settings(
-        method=method,
-        precision=precision,
-        optimizer=optimizer,
+        method=method.lower(),  # type: ignore[arg-type]
+        precision=precision.lower(),  # type: ignore[arg-type]
+        optimizer=optimizer.lower(),  # type: ignore[arg-type]
         batch=batch,
         seq_len=seq_len,
         rank=rank,
         targets=memory.parse_targets(targets),
         gradient_checkpointing=gradient_checkpointing,
-        attention=attention,
+        attention=attention.lower(),  # type: ignore[arg-type]
         gpus=gpus,
         top_layers=top_layers,
         virtual_tokens=virtual_tokens,
+        double_quant=double_quant,
     )
     doc = memory.report(memory.estimate(arch, settings), gpu_memory)
-    if output_format == "json":
+    if output_format.lower() == "json":
         import json
 
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")

@@ -14,7 +14,8 @@ import math
 
 from ftadvisor.choices import Method, Target
 from ftadvisor.plan import memory as mem
-from ftadvisor.plan.architecture import Architecture, from_hf_config, from_params, preset
+from ftadvisor.plan.architecture import Architecture, from_hf_config, from_params
+from ftadvisor.plan.models import named
 from ftadvisor.plan.results import (
     Hyperparameters,
     LoraSettings,
@@ -388,7 +389,7 @@ def _architecture(profile: Profile) -> Architecture | None:
     if model is None:
         return None
     if model.preset:
-        return preset(model.preset)
+        return named(model.preset)
     if model.hidden_size is not None:
         return from_hf_config(model.model_dump(), "custom (profile model section)")
     if model.params_billion:

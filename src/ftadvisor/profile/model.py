@@ -243,10 +243,10 @@ class Model(_Section):
     def _known_preset(cls, value: str | None) -> str | None:
         if value is not None:
             from ftadvisor.errors import UserError
-            from ftadvisor.plan.architecture import preset
+            from ftadvisor.plan.models import named
 
             try:
-                preset(value)
+                named(value)
             except UserError as exc:
                 raise ValueError(exc.message) from None
         return value
