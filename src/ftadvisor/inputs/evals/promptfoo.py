@@ -36,7 +36,7 @@ def claims(path: Path, head: bytes) -> bool:
     if path.suffix.lower() == ".jsonl" or not start.startswith(b"{"):
         first = start.split(b"\n", 1)[0]
         return any(f'"{k}"'.encode() in first for k in _ROW_KEYS)
-    return b'"evalId"' in start or (b'"results"' in start and b'"version"' in head)
+    return b'"evalId"' in head
 
 
 def _provider(row: dict[str, Any]) -> str:
@@ -53,20 +53,42 @@ def _provider_names(row: dict[str, Any]) -> set[str]:
     return {str(provider)} if provider else set()
 
 
+def _assertion(component: dict[str, Any]) -> dict[str, Any]:
+    assertion = component.get("assertion")
+    return assertion if isinstance(assertion, dict) else {}
+
+
 def _failed_components(grading: Any, found: list[tuple[str, str]]) -> None:
+    """(name, type) of each failed check. An assert-set counts once, under its own
+    metric (`metadata.assertionSet.metric`); promptfoo also repeats its members at the
+    top level, without that metric, and those copies are skipped."""
     if not isinstance(grading, dict):
         return
-    for component in grading.get("componentResults") or ():
-        if not isinstance(component, dict):
-            continue
+    components = [c for c in grading.get("componentResults") or () if isinstance(c, dict)]
+    members = {
+        json.dumps(member, sort_keys=True)
+        for c in components
+        for member in c.get("componentResults") or ()
+        if isinstance(member, dict)
+    }
+    for component in components:
         nested = component.get("componentResults")
         if nested:
-            _failed_components(component, found)
+            if component.get("pass") is False:
+                spec = (component.get("metadata") or {}).get("assertionSet") or {}
+                name = str(spec.get("metric") or "assert-set")
+                kinds = {
+                    str(_assertion(m).get("type") or "")
+                    for m in nested
+                    if isinstance(m, dict) and m.get("pass") is False
+                }
+                found.extend((name, kind) for kind in sorted(kinds or {""}))
             continue
-        if component.get("pass") is not False:
+        if component.get("pass") is not False or (
+            members and json.dumps(component, sort_keys=True) in members
+        ):
             continue
-        assertion = component.get("assertion")
-        assertion = assertion if isinstance(assertion, dict) else {}
+        assertion = _assertion(component)
         kind = str(assertion.get("type") or "")
         found.append((str(assertion.get("metric") or kind or "unnamed"), kind))
 
@@ -76,7 +98,12 @@ def row(record: dict[str, Any], where: str, number: int) -> Row:
     the same camelCase names)."""
     expect(isinstance(record, dict), where, "a result row (an object)")
     test = record.get("testIdx")
-    test_id = str(test) if test is not None else f"row {number}"
+    if test is not None:
+        test_id = str(test)
+    elif isinstance(record.get("vars"), dict):  # output version 2 has no testIdx
+        test_id = json.dumps(record["vars"], sort_keys=True)
+    else:
+        test_id = f"row {number}"
     case = (_provider(record), test_id)
     reason = record.get("failureReason")
     grading = record.get("gradingResult")

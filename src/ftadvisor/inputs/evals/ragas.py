@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ftadvisor.errors import UserError
 from ftadvisor.inputs.evals.results import Options, Row
-from ftadvisor.inputs.evals.sheet import LABEL_COLUMNS, records
+from ftadvisor.inputs.evals.sheet import LABEL_COLUMNS, header, records
 
 NAME = "ragas"
 DEFAULT_THRESHOLD = 0.5
@@ -65,12 +65,16 @@ def _score(path: Path, number: int, column: str, value: object) -> float | None:
 
 
 def read(path: Path, options: Options) -> Iterator[Row]:
-    metrics: list[str] | None = None
+    columns = [c.strip() for c in header(path)]
+    if not set(columns) & SAMPLE_COLUMNS:
+        raise UserError(
+            f"{path}: no Ragas sample columns (user_input, response, question, answer, …); "
+            f"its columns are {', '.join(columns)[:200] or 'none'}"
+        )
+    metrics = [c for c in columns if c and c not in SAMPLE_COLUMNS]
+    if not metrics:
+        raise UserError(f"{path}: no metric columns beside the sample's own")
     for number, row in records(path):
-        if metrics is None:
-            metrics = [c for c in row if c and c.strip() not in SAMPLE_COLUMNS]
-            if not metrics:
-                raise UserError(f"{path}: no metric columns beside the sample's own")
         failed = set()
         scored = False
         for metric in metrics:

@@ -51,10 +51,15 @@ def records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise UserError(f"{path}:{reader.line_num}: not a readable CSV row: {exc}") from None
 
 
-def columns_of(path: Path) -> list[str]:
-    for _, row in records(path):
-        return [str(c) for c in row]
-    return []
+def header(path: Path) -> list[str]:
+    """The column names of a CSV or TSV file (its first record)."""
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    with opened(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        try:
+            return next(csv.reader(text, dialect=dialect), [])
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}:1: not a readable CSV header: {exc}") from None
 
 
 def read(path: Path, options: Options) -> Iterator[Row]:
