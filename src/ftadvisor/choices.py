@@ -11,6 +11,9 @@ WeightPrecision = Literal["fp32", "fp16", "bf16", "int8", "int4"]
 """How a base model's weights are stored."""
 Optimizer = Literal["adam", "adamw", "adam8bit", "momentum", "sgd"]
 Attention = Literal["eager", "sdpa", "flash"]
+Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]
+"""How training state is split over GPUs: none (DDP, all replicated), ZeRO stage 1
+(optimizer states), 2 (and gradients), 3 or FSDP full shard (and the weights)."""
 Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
 """The matrices of a transformer layer that LoRA can adapt."""
 
@@ -21,3 +24,4 @@ WEIGHT_PRECISIONS: tuple[WeightPrecision, ...] = typing.get_args(WeightPrecision
 OPTIMIZERS: tuple[Optimizer, ...] = typing.get_args(Optimizer)
 ATTENTIONS: tuple[Attention, ...] = typing.get_args(Attention)
 TARGETS: tuple[Target, ...] = typing.get_args(Target)
+SHARDINGS: tuple[Sharding, ...] = typing.get_args(Sharding)

@@ -121,8 +121,20 @@ def memory(
         ),
     ] = True,
     gpus: Annotated[
-        int, typer.Option("--gpus", metavar="N", help="GPUs sharing gradients and states.")
+        int, typer.Option("--gpus", metavar="N", help="GPUs the run is spread over.")
     ] = 1,
+    sharding: Annotated[
+        choices.Sharding | None,
+        typer.Option(
+            "--sharding",
+            help=(
+                "What is split over the GPUs: none (DDP), zero1 (optimizer states), zero2 "
+                "(and gradients; the default for several), zero3 or fsdp (and the weights)."
+            ),
+            case_sensitive=False,
+        ),
+    ] = None,
+    gpu: Annotated[str | None, typer.Option("--gpu", hidden=True)] = None,
     gpu_memory: Annotated[
         float | None,
         typer.Option("--gpu-memory", metavar="GB", help="Memory of one GPU, as on its spec sheet."),
@@ -143,7 +155,13 @@ def memory(
     list_models: Annotated[bool, typer.Option("--list", help="List the model presets.")] = False,
 ) -> None:
     """Estimate GPU memory for inference or finetuning, by component."""
+    from ftadvisor.errors import UserError
     from ftadvisor.plan import architecture, memory, models
+
+    if gpu is not None:
+        raise UserError(
+            f"--gpu {gpu}: did you mean --gpu-memory {gpu} (GB of one GPU), or --gpus N (how many)?"
+        )
 
     if list_models:
         for arch in architecture.distinct_presets():
@@ -176,6 +194,7 @@ def memory(
         top_layers=top_layers,
         virtual_tokens=virtual_tokens,
         double_quant=double_quant,
+        sharding=sharding.lower() if sharding else None,  # type: ignore[arg-type]
     )
     doc = memory.report(memory.estimate(arch, settings), gpu_memory)
     if output_format.lower() == "json":

@@ -36,6 +36,7 @@ from ftadvisor.choices import (
     Attention,
     Method,
     Optimizer,
+    Sharding,
     Target,
     TrainingPrecision,
 )
@@ -84,6 +85,15 @@ class Settings(NamedTuple):
     """For `prompt-tuning`: soft-prompt length."""
     double_quant: bool = True
     """For `qlora`: quantize the quantization constants too."""
+    sharding: Sharding | None = None
+    """How state is split over `gpus`; None: ZeRO-2 when there are several (the
+    common default of DeepSpeed and Accelerate configs), none on one."""
+
+    @property
+    def split(self) -> Sharding:
+        if self.gpus == 1:
+            return "none"
+        return self.sharding or "zero2"
 
 
 class Estimate(NamedTuple):
@@ -164,6 +174,10 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         kv = 2 * arch.num_hidden_layers * arch.kv_dim * s.seq_len * s.batch * value
         working = _layer_activations(arch, s, value, inference=True)
         logits = s.batch * arch.vocab_size * 4
+        if s.gpus > 1:  # tensor parallel: each GPU holds a slice of every layer
+            weight_bytes /= s.gpus
+            kv /= s.gpus
+            notes.append(f"weights and KV cache split over {s.gpus} GPUs (tensor parallel)")
         breakdown = {
             "weights": weight_bytes,
             "gradients": 0.0,
@@ -182,7 +196,7 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         constants = 0.127 / 8 if s.double_quant else 0.5 / 8
         # Only the transformer layers' linear weights are quantized; embeddings, the LM
         # head and the norms stay in 16 bits (as bitsandbytes and PEFT leave them).
-        quantized = arch.num_hidden_layers * (arch.layer_params - 2 * arch.hidden_size)
+        quantized = arch.linear_params
         base = quantized * (0.5 + constants) + (params - quantized) * frozen_bytes_per_param
         weights = base + trainable * value
         notes.insert(
@@ -209,14 +223,36 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         )
     else:
         notes.insert(0, f"every value in {compute}, the napkin model")
-    if s.gpus > 1:
-        gradients /= s.gpus
-        optimizer /= s.gpus
-        notes.append(
-            f"gradients and optimizer states sharded over {s.gpus} GPUs "
-            "(ZeRO stage 2 / FSDP gradient+optimizer sharding); weights replicated"
-        )
     activations = _training_activations(arch, s, value)
+    split = s.split
+    if split != "none":
+        optimizer /= s.gpus
+        if split != "zero1":
+            gradients /= s.gpus
+        if split in ("zero3", "fsdp"):
+            # Each GPU holds its shard; a layer's full weights are gathered for its
+            # forward and backward, and the next one prefetched: two layers in flight.
+            gathered = 2 * arch.layer_params * value
+            weights = weights / s.gpus + gathered
+        what = {
+            "zero1": "optimizer states",
+            "zero2": "gradients and optimizer states",
+            "zero3": "weights, gradients and optimizer states",
+            "fsdp": "weights, gradients and optimizer states",
+        }[split]
+        label = "FSDP full shard" if split == "fsdp" else f"ZeRO stage {split[-1]}"
+        notes.append(
+            f"{what} sharded over {s.gpus} GPUs ({label}"
+            + (", the default for several GPUs" if s.sharding is None else "")
+            + ")"
+            + (
+                "; weights replicated"
+                if split not in ("zero3", "fsdp")
+                else "; two layers' weights gathered at a time"
+            )
+        )
+    elif s.gpus > 1:
+        notes.append(f"nothing sharded over the {s.gpus} GPUs (data parallel): each holds all")
     breakdown = {
         "weights": weights,
         "gradients": gradients,
@@ -250,7 +286,7 @@ def _layer_activations(
 ) -> float:
     """Bytes one transformer layer keeps for the backward pass (Korthikanti et al. 2022),
     scaled from their 16-bit accounting to the compute precision."""
-    h, i = arch.hidden_size, arch.intermediate_size
+    h, i = arch.hidden_size, arch.active_intermediate_size  # MoE: the experts a token uses
     sb = s.seq_len * s.batch
     scale = value / 2
     attention = (7 * h + 4 * arch.kv_dim) * sb
@@ -320,6 +356,38 @@ def largest(
     return low
 
 
+MAX_GPUS = 4096
+
+
+def gpus_needed(
+    arch: Architecture, settings: Settings, gpu_memory_gb: float
+) -> tuple[int, Sharding] | None:
+    """The fewest GPUs of this size that fit, under the chosen sharding, or under FSDP
+    when none was chosen and one GPU is not enough (inference: tensor parallel); None if
+    no count does (training without sharded weights: more GPUs never shrink them)."""
+    if estimate(arch, settings._replace(gpus=1)).fits(gpu_memory_gb):
+        return 1, settings.sharding or "none"
+    sharding: Sharding = settings.sharding or "fsdp"
+    if settings.method == "inference":
+        sharding = "none"  # tensor parallel: the weights split whatever the setting
+    elif sharding == "none":
+        return None
+
+    def fits(n: int) -> bool:
+        return estimate(arch, settings._replace(gpus=n, sharding=sharding)).fits(gpu_memory_gb)
+
+    high = 2
+    while not fits(high):
+        if high >= MAX_GPUS:
+            return None
+        high *= 2
+    low = high // 2  # does not fit
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high, sharding
+
+
 def smallest_gpu(arch: Architecture, settings: Settings) -> tuple[str, float] | None:
     for name, size in COMMON_GPUS:
         if estimate(arch, settings).fits(size):
@@ -360,6 +428,9 @@ def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
             "num_key_value_heads": a.num_key_value_heads,
             "vocab_size": a.vocab_size,
             "tie_word_embeddings": a.tie_word_embeddings,
+            "head_dim": a.head_size,
+            "dtype": a.dtype,
+            "quantization": a.quantization,
         },
         "method": s.method,
         "precision": s.precision,
@@ -374,6 +445,7 @@ def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
         "gpus": s.gpus,
         "params": est.params,
         "trainable_params": est.trainable_params,
+        **({"active_params": a.active_params} if a.moe else {}),
         "breakdown": {k: round(v / GB, 3) for k, v in est.breakdown.items()},
         "breakdown_bytes": {k: round(v) for k, v in est.breakdown.items()},
         "total_gb": round(est.total_gb, 3),
@@ -381,11 +453,27 @@ def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
         "gpu_memory_gb": gpu_memory_gb,
         "fits": est.fits(gpu_memory_gb) if gpu_memory_gb else None,
         "headroom_gb": round(est.headroom_gb(gpu_memory_gb), 3) if gpu_memory_gb else None,
-        "assumptions": list(est.assumptions),
+        "assumptions": [*a.notes, *est.assumptions],
     }
+    if a.moe:
+        doc["model"]["experts"] = {
+            "routed": a.experts,
+            "per_token": a.experts_per_token,
+            "intermediate_size": a.expert_intermediate_size,
+            "shared_intermediate_size": a.shared_intermediate_size,
+            "dense_layers": a.dense_layers,
+        }
     if gpu_memory_gb:
         doc["largest_batch"] = largest(a, s, gpu_memory_gb, "batch", limit=4096)
         doc["largest_seq_len"] = largest(a, s, gpu_memory_gb, "seq_len", limit=1 << 20)
     gpu = smallest_gpu(a, s)
     doc["smallest_gpu"] = {"name": gpu[0], "memory_gb": gpu[1]} if gpu else None
+    doc["sharding"] = s.split
+    if gpu_memory_gb:
+        needed = gpus_needed(a, s, gpu_memory_gb)
+        doc["gpus_needed"] = (
+            {"gpus": needed[0], "sharding": needed[1], "gpu_memory_gb": gpu_memory_gb}
+            if needed
+            else None
+        )
     return doc

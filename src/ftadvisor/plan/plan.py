@@ -161,6 +161,7 @@ def _settings(training: Training, gpus: int) -> mem.Settings:
         gradient_checkpointing=training.gradient_checkpointing,
         attention=training.attention,
         gpus=gpus,
+        sharding=training.sharding,
     )
 
 
@@ -171,6 +172,18 @@ def _choose_method(
     lora = mem.estimate(arch, settings)
     if gpu_gb is None or lora.fits(gpu_gb):
         return "lora", lora
+    if settings.gpus > 1 and settings.sharding is None:
+        sharded = mem.estimate(arch, settings._replace(sharding="fsdp"))
+        if sharded.fits(gpu_gb):
+            notes.say(
+                "method",
+                f"LoRA needs {lora.total_gb:.1f} GB per GPU with the weights on every GPU; "
+                f"sharded over the {settings.gpus} GPUs (FSDP full shard) it needs "
+                f"{sharded.total_gb:.1f} GB, which fits.",
+                "huyen-2025",
+                "Memory Math",
+            )
+            return "lora", sharded
     qlora = mem.estimate(arch, settings._replace(method="qlora"))
     if qlora.fits(gpu_gb):
         notes.say(
@@ -235,6 +248,7 @@ def _memory_fit(
         gpus=gpus,
         fits=fits,
         headroom_gb=round(chosen.headroom_gb(gpu_gb), 2) if gpu_gb else None,
+        sharding=chosen.settings.split,
     )
     return fit, chosen
 

@@ -40,6 +40,8 @@ class MemoryFit:
     fits: bool | None
     """None when the profile does not state the GPU memory."""
     headroom_gb: float | None
+    sharding: str = "none"
+    """What is split over the GPUs (choices.SHARDINGS)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from ftadvisor.advice.results import StepId
-from ftadvisor.choices import Attention, Optimizer, WeightPrecision
+from ftadvisor.choices import Attention, Optimizer, Sharding, WeightPrecision
 
 CONTRACT_VERSION = 1
 
@@ -274,6 +274,13 @@ class Training(_Section):
     )
     gradient_checkpointing: bool = Field(True, description="Recompute activations in backward")
     lora_rank: PositiveCount = Field(16, description="LoRA rank")
+    sharding: Sharding | None = Field(
+        None,
+        description=(
+            "How training state is split over hardware.gpu_count GPUs: none, zero1, zero2, "
+            "zero3 or fsdp (default: zero2 on several GPUs, and fsdp where nothing less fits)"
+        ),
+    )
     tasks: PositiveCount = Field(
         1, description="Distinct tasks the finetuned model must serve (for the multi-task route)"
     )

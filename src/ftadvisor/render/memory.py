@@ -25,7 +25,14 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
     console.print(head)
     console.print(
         Text(
-            f"{model['params'] / 1e9:.2f}B parameters, {doc['trainable_params']:,} trainable",
+            f"{model['params'] / 1e9:.2f}B parameters"
+            + (
+                f" ({doc['active_params'] / 1e9:.2f}B active per token)"
+                if "active_params" in doc
+                else ""
+            )
+            + f", {doc['trainable_params']:,} trainable"
+            + (f" · {doc['gpus']} GPUs, sharding {doc['sharding']}" if doc["gpus"] > 1 else ""),
             style="dim",
         )
     )
@@ -47,13 +54,26 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
                 (verdict[0], verdict[1]),
                 f" on {doc['gpus']} × {gpu:g} GB (headroom {doc['headroom_gb']:+,.2f} GB); "
                 + (
-                    f"largest batch {doc['largest_batch']}, largest sequence length "
-                    f"{doc['largest_seq_len']}"
+                    f"largest batch {doc['largest_batch']:,}, largest sequence length "
+                    f"{doc['largest_seq_len'] or 0:,}"
                     if doc["largest_batch"]
                     else "not even a batch of 1 fits"
                 ),
             )
         )
+        needed = doc.get("gpus_needed")
+        if not doc["fits"]:
+            console.print(
+                f"GPUs of {gpu:g} GB needed: {needed['gpus']:,}"
+                + (
+                    " (tensor parallel)"
+                    if doc["method"] == "inference"
+                    else f" with sharding {needed['sharding']}"
+                )
+                if needed
+                else f"no number of {gpu:g} GB GPUs fits without sharding the weights "
+                "(--sharding fsdp or zero3)"
+            )
     smallest = doc["smallest_gpu"]
     console.print("smallest common GPU that fits: " + (smallest["name"] if smallest else "none"))
     console.print(Text("assumptions: " + "; ".join(doc["assumptions"]), style="dim"))
