@@ -373,3 +373,94 @@ def test_the_memory_json_names_sharding_and_gpus_needed() -> None:
         timeout=60,
     ).stdout
     assert "12.88B active per token" in text and "None" not in text
+
+
+# ---- time and cost ---------------------------------------------------------------------
+
+
+def test_training_flops_per_token() -> None:
+    from ftadvisor.plan.compute import flops_per_token
+
+    dense = preset("llama-2-7b")
+    n = dense.params
+    assert flops_per_token(dense, "full", n, checkpointing=False) == 6 * n
+    assert flops_per_token(dense, "lora", 1, checkpointing=False) == 4 * n
+    assert flops_per_token(dense, "qlora", 1, checkpointing=True) == 6 * n
+    moe = preset("mixtral-8x7b")  # the experts a token passes through, not all eight
+    assert flops_per_token(moe, "full", moe.params, checkpointing=False) == 6 * moe.active_params
+
+
+def test_the_qlora_papers_65b_run_falls_in_the_band() -> None:
+    # Dettmers et al. 2023: Guanaco 65B, QLoRA, 24 hours on one 48 GB GPU; 1,875 steps
+    # of 16 sequences over OASST1, taken here as 10.5 million tokens (about 350 each).
+    from ftadvisor.plan.compute import training_time
+
+    arch = preset("llama-65b")
+    run = training_time(
+        arch,
+        method="qlora",
+        trainable=1,
+        checkpointing=True,
+        tokens=3_500_000,
+        epochs=3,
+        gpu_type="RTX A6000",
+    )
+    low, high = run.gpu_hours
+    assert low < 24 < high
+
+
+def test_time_and_cost_through_the_command_line(tmp_path: Path) -> None:
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": "q " * 30},
+                {"role": "assistant", "content": "a " * 70},
+            ]
+        }
+        for _ in range(1)
+    ] + [
+        {
+            "messages": [
+                {"role": "user", "content": f"question {i}"},
+                {"role": "assistant", "content": f"answer {i}"},
+            ]
+        }
+        for i in range(99)
+    ]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = [sys.executable, "-m", "ftadvisor", "memory", "--model", "llama-3.1-8b"]
+    done = subprocess.run(
+        [
+            *base,
+            "--data",
+            str(train),
+            "--epochs",
+            "2",
+            "--gpu-type",
+            "H100",
+            "--price-per-gpu-hour",
+            "3",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    timed = doc["training_time"]
+    assert doc["gpu_memory_gb"] == 80  # the card's, without --gpu-memory
+    assert timed["gpu_type"] == "H100-SXM" and timed["tokens_from"].endswith("(approximate tokens)")
+    low, high = timed["gpu_hours"]
+    assert high == pytest.approx(low * 0.45 / 0.25)
+    assert timed["cost"] == pytest.approx([low * 3, high * 3], rel=1e-3)
+    for args, expected in (
+        (["--tokens", "1000"], "add --gpu-type"),
+        (["--tokens", "1000", "--gpu-type", "Z80"], "unknown GPU type 'Z80'"),
+        (["--tokens", "0", "--gpu-type", "L4"], "--tokens must be"),
+        (["--method", "inference", "--tokens", "9", "--gpu-type", "L4"], "not inference"),
+    ):
+        refused = subprocess.run([*base, *args], capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and expected in refused.stderr, (args, refused.stderr)

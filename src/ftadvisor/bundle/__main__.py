@@ -18,6 +18,8 @@ def packaged_files() -> list[Path]:
     return [
         *sorted(rules_directory().rglob("*.yaml")),
         package / "plan" / "presets.yaml",
+        package / "plan" / "families.yaml",
+        package / "plan" / "gpus.yaml",
         package / "interview" / "questions.yaml",
         package / "inputs" / "evals" / "checks.yaml",
     ]

@@ -148,6 +148,31 @@ def memory(
             "--virtual-tokens", metavar="N", help="For prompt-tuning: soft-prompt length."
         ),
     ] = 20,
+    tokens: Annotated[
+        int | None,
+        typer.Option("--tokens", metavar="N", help="Training tokens per epoch, for the time."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", metavar="TRAIN.jsonl", help="Training tokens per epoch from this file."
+        ),
+    ] = None,
+    epochs: Annotated[
+        float, typer.Option("--epochs", metavar="N", help="Passes over the tokens.")
+    ] = 3,
+    gpu_type: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu-type",
+            metavar="NAME",
+            help="The card, for time (and its memory, without --gpu-memory): A100-80GB, H100, L4…",
+        ),
+    ] = None,
+    price_per_gpu_hour: Annotated[
+        float | None,
+        typer.Option("--price-per-gpu-hour", metavar="USD", help="For the cost of the run."),
+    ] = None,
     output_format: Annotated[
         Literal["text", "json"],
         typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
@@ -196,7 +221,42 @@ def memory(
         double_quant=double_quant,
         sharding=sharding.lower() if sharding else None,  # type: ignore[arg-type]
     )
-    doc = memory.report(memory.estimate(arch, settings), gpu_memory)
+    card = None
+    if gpu_type is not None:
+        from ftadvisor.plan import compute
+
+        card = compute.gpu(gpu_type)
+        gpu_memory = gpu_memory or card.memory_gb
+    estimate = memory.estimate(arch, settings)
+    doc = memory.report(estimate, gpu_memory)
+    if data is not None or tokens is not None:
+        from ftadvisor.plan import compute
+
+        if data is not None and tokens is not None:
+            raise UserError("give --tokens or --data, not both")
+        source = "--tokens"
+        if data is not None:
+            from ftadvisor.inputs.training import inspect_file
+
+            report = inspect_file(data)
+            if report.tokens is None or not report.tokens.total:
+                raise UserError(f"{data}: no usable examples to count tokens in")
+            tokens, source = report.tokens.total, f"{data} ({report.tokens.method} tokens)"
+        if card is None:
+            raise UserError("the training time needs the card: add --gpu-type (e.g. A100-80GB)")
+        assert tokens is not None
+        doc["training_time"] = compute.training_time(
+            arch,
+            method=settings.method,
+            trainable=estimate.trainable_params,
+            checkpointing=settings.gradient_checkpointing,
+            tokens=tokens,
+            epochs=epochs,
+            gpu_type=card.name,
+            gpus=gpus,
+            price_per_gpu_hour=price_per_gpu_hour,
+            tokens_from=source,
+        ).document()
     if output_format.lower() == "json":
         import json
 

@@ -74,6 +74,20 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
                 else f"no number of {gpu:g} GB GPUs fits without sharding the weights "
                 "(--sharding fsdp or zero3)"
             )
+    timed = doc.get("training_time")
+    if timed:
+        low, high = timed["gpu_hours"]
+        cost = f", ${timed['cost'][0]:,.2f}–{timed['cost'][1]:,.2f}" if timed.get("cost") else ""
+        wall = (
+            f" ({timed['hours'][0]:,.1f}–{timed['hours'][1]:,.1f} h on {timed['gpus']} GPUs)"
+            if timed["gpus"] > 1
+            else ""
+        )
+        console.print(
+            f"training time: {low:,.1f}–{high:,.1f} GPU hours on {timed['gpu_type']}{wall}{cost}"
+            f" · {timed['tokens']:,} tokens, {timed['flops']:.2e} FLOPs, "
+            f"{timed['mfu'][0]:.0%}–{timed['mfu'][1]:.0%} of the card's peak"
+        )
     smallest = doc["smallest_gpu"]
     console.print("smallest common GPU that fits: " + (smallest["name"] if smallest else "none"))
     console.print(Text("assumptions: " + "; ".join(doc["assumptions"]), style="dim"))
