@@ -20,7 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from ftadvisor.plan.architecture import preset  # noqa: E402
-from ftadvisor.plan.memory import GB, Settings, estimate  # noqa: E402
+from ftadvisor.plan.memory import (  # noqa: E402
+    GB,
+    Settings,
+    estimate,
+    napkin_gradients_and_states_bytes,
+    napkin_inference_bytes,
+)
 
 
 def main() -> None:
@@ -38,19 +44,35 @@ def main() -> None:
             gradient_checkpointing=run["gradient_checkpointing"],
             attention=run["attention"],
             double_quant=run.get("double_quant", True),
+            loss=run.get("loss", "hf"),
+            adapter_precision=run.get("adapter_precision", "fp32"),
+            optimizer_impl=run.get("optimizer_impl"),
         )
-        est = estimate(preset(run["model"]), settings)
-        tensors = sum(v for k, v in est.breakdown.items() if k != "overhead") / GB
+        arch = preset(run["model"])
+        est = estimate(arch, settings)
+        tensors = est.tensor_bytes / GB
         error = (tensors - run["reported_gb"]) / run["reported_gb"]
-        rows.append((run["model"], run["method"], run["batch"], tensors, run["reported_gb"], error))
+        # The chapter's napkin: weights at 2 bytes (0.5 in 4-bit) plus a gradient and the
+        # optimizer's states per trainable parameter at 2 bytes; no activations.
+        weight_bytes = 0.5 if run["method"] == "qlora" else 2
+        napkin = (
+            napkin_inference_bytes(est.params, weight_bytes) / 1.2
+            + napkin_gradients_and_states_bytes(est.trainable_params, settings.optimizer, 2)
+        ) / GB
+        rows.append(
+            (run["model"], run["method"], run["batch"], tensors, napkin, run["reported_gb"], error)
+        )
     print(
-        f"{'model':<14} {'method':<6} {'batch':>5} {'estimate GB':>12} {'reported GB':>12} "
-        f"{'error':>7}"
+        f"{'model':<14} {'method':<6} {'batch':>5} {'estimate GB':>12} {'napkin GB':>10} "
+        f"{'reported GB':>12} {'error':>7}"
     )
-    for model, method, batch, est_gb, reported, error in rows:
-        print(f"{model:<14} {method:<6} {batch:>5} {est_gb:12.2f} {reported:12.2f} {error:+7.1%}")
-    every = statistics.median(abs(r[5]) for r in rows)
-    lora = statistics.median(abs(r[5]) for r in rows if r[1] == "lora")
+    for model, method, batch, est_gb, napkin, reported, error in rows:
+        print(
+            f"{model:<14} {method:<6} {batch:>5} {est_gb:12.2f} {napkin:10.2f} "
+            f"{reported:12.2f} {error:+7.1%}"
+        )
+    every = statistics.median(abs(r[6]) for r in rows)
+    lora = statistics.median(abs(r[6]) for r in rows if r[1] == "lora")
     print(
         f"median absolute error: {every:.1%} over all {len(rows)} runs; "
         f"{lora:.1%} over the LoRA runs"

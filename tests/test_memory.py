@@ -102,11 +102,12 @@ def test_grouped_query_attention_shrinks_k_and_v() -> None:
     assert shapes["q"] == (4096, 4096)
     assert shapes["k"] == shapes["v"] == (4096, 1024)
     assert lora_params(llama3, 8, ("k",)) == 32 * 8 * (4096 + 1024)
-    kv_cache = estimate(llama3, Settings(method="inference", seq_len=8192)).breakdown
+    gqa = estimate(llama3, Settings(method="inference", seq_len=8192)).breakdown
     mha = estimate(
         llama3._replace(num_key_value_heads=32), Settings(method="inference", seq_len=8192)
     ).breakdown
-    assert mha["activations"] > 3.5 * kv_cache["activations"] * 0.9
+    kv_cache = 2 * 32 * 1024 * 8192 * 2  # keys and values, 32 layers, 8 heads of 128, bf16
+    assert mha["activations"] - gqa["activations"] >= 3 * kv_cache
 
 
 def test_presets_answer_to_alias_and_hugging_face_id() -> None:
@@ -132,8 +133,9 @@ def test_hf_config_is_read_like_a_preset() -> None:
 
 def test_mixed_precision_is_16_bytes_per_adam_parameter_and_pure_bf16_is_8() -> None:
     arch = preset("llama-2-7b")
-    mixed = estimate(arch, Settings(method="full", precision="mixed-bf16"))
-    pure = estimate(arch, Settings(method="full", precision="bf16"))
+    fused = Settings(method="full", optimizer_impl="fused")  # no step transient
+    mixed = estimate(arch, fused._replace(precision="mixed-bf16"))
+    pure = estimate(arch, fused._replace(precision="bf16"))
 
     def per_param(e):
         return (
@@ -142,6 +144,10 @@ def test_mixed_precision_is_16_bytes_per_adam_parameter_and_pure_bf16_is_8() -> 
 
     assert per_param(mixed) == pytest.approx(16)
     assert per_param(pure) == pytest.approx(8)
+    # The foreach step (CUDA's default) holds about one more fp32 copy of the parameters.
+    foreach = estimate(arch, Settings(method="full", precision="mixed-bf16"))
+    assert per_param(foreach) == pytest.approx(20)
+    assert foreach.phases["optimizer_step"] > foreach.phases["backward_start"]
 
 
 def test_qlora_constants_with_and_without_double_quantization() -> None:

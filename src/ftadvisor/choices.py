@@ -14,6 +14,16 @@ Attention = Literal["eager", "sdpa", "flash"]
 Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]
 """How training state is split over GPUs: none (DDP, all replicated), ZeRO stage 1
 (optimizer states), 2 (and gradients), 3 or FSDP full shard (and the weights)."""
+Loss = Literal["hf", "chunked", "fused"]
+"""The loss implementation: Hugging Face's usual causal-LM loss (fp32 logits kept), a
+chunked cross-entropy (torchtune, LitGPT) or a fused one (Liger, Cut Cross-Entropy)."""
+Device = Literal["cuda", "cpu"]
+OptimizerImpl = Literal["foreach", "fused", "forloop"]
+"""PyTorch's AdamW code paths: foreach (the CUDA default), fused, the plain for-loop
+(what CPU tensors get)."""
+AdapterPrecision = Literal["fp32", "compute"]
+"""Where LoRA adapters live: fp32 beside a 16-bit base (PEFT's default), or in the
+compute precision (LitGPT, torchtune)."""
 Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
 """The matrices of a transformer layer that LoRA can adapt."""
 
@@ -25,3 +35,6 @@ OPTIMIZERS: tuple[Optimizer, ...] = typing.get_args(Optimizer)
 ATTENTIONS: tuple[Attention, ...] = typing.get_args(Attention)
 TARGETS: tuple[Target, ...] = typing.get_args(Target)
 SHARDINGS: tuple[Sharding, ...] = typing.get_args(Sharding)
+LOSSES: tuple[Loss, ...] = typing.get_args(Loss)
+DEVICES: tuple[Device, ...] = typing.get_args(Device)
+OPTIMIZER_IMPLS: tuple[OptimizerImpl, ...] = typing.get_args(OptimizerImpl)

@@ -28,14 +28,20 @@ Bytes are exact; reports show GB = 10^9 bytes. GPU sizes on spec sheets ("24 GB"
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from ftadvisor.choices import (
     INFERENCE_ONLY_PRECISIONS,
     TARGETS,
+    AdapterPrecision,
     Attention,
+    Device,
+    Loss,
     Method,
     Optimizer,
+    OptimizerImpl,
     Sharding,
     Target,
     TrainingPrecision,
@@ -88,6 +94,15 @@ class Settings(NamedTuple):
     sharding: Sharding | None = None
     """How state is split over `gpus`; None: ZeRO-2 when there are several (the
     common default of DeepSpeed and Accelerate configs), none on one."""
+    loss: Loss = "hf"
+    device: Device = "cuda"
+    optimizer_impl: OptimizerImpl | None = None
+    """None: foreach on CUDA (PyTorch's default there), the for-loop on CPU."""
+    adapter_precision: AdapterPrecision = "fp32"
+
+    @property
+    def step_impl(self) -> OptimizerImpl:
+        return self.optimizer_impl or ("foreach" if self.device == "cuda" else "forloop")
 
     @property
     def split(self) -> Sharding:
@@ -102,8 +117,17 @@ class Estimate(NamedTuple):
     params: int
     trainable_params: int
     breakdown: dict[str, float]
-    """Bytes per GPU: weights, gradients, optimizer, activations, overhead."""
+    """Bytes per GPU at the peak: weights, gradients, optimizer, activations, overhead
+    (the runtime allowance: CUDA context and allocator slack; none on CPU)."""
     assumptions: tuple[str, ...]
+    phases: Mapping[str, float] = MappingProxyType({})
+    """Tensor bytes of the moments that can be the peak (training: the optimizer step
+    and the start of the backward pass)."""
+
+    @property
+    def tensor_bytes(self) -> float:
+        """What `torch.cuda.max_memory_allocated` measures: the peak without the allowance."""
+        return self.total_bytes - self.breakdown.get("overhead", 0.0)
 
     @property
     def total_bytes(self) -> float:
@@ -165,8 +189,6 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         f"batch {s.batch} per GPU, sequence length {s.seq_len}",
         f"{s.attention} attention"
         + (" (scores materialised)" if s.attention == "eager" else " (scores not stored)"),
-        f"allowance of {OVERHEAD_BYTES / GIB:.0f} GiB for the CUDA context plus "
-        f"{FRAGMENTATION:.0%} allocator fragmentation",
     ]
 
     if s.method == "inference":
@@ -192,41 +214,53 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         return _finish(arch, s, params, 0, breakdown, notes)
 
     trainable, frozen_bytes_per_param = _trainable(arch, s)
+    adapters = s.method in ("lora", "qlora", "prompt-tuning")
+    adapter_bytes = 4.0 if adapters and s.adapter_precision == "fp32" else value
     if s.method == "qlora":
         constants = 0.127 / 8 if s.double_quant else 0.5 / 8
         # Only the transformer layers' linear weights are quantized; embeddings, the LM
         # head and the norms stay in 16 bits (as bitsandbytes and PEFT leave them).
         quantized = arch.linear_params
         base = quantized * (0.5 + constants) + (params - quantized) * frozen_bytes_per_param
-        weights = base + trainable * value
+        weights = base + trainable * adapter_bytes
         notes.insert(
             0,
             f"frozen base in NF4 with {'double-quantized ' if s.double_quant else ''}"
-            f"constants ({0.5 + constants:.4f} bytes per weight), adapters in {compute}",
+            f"constants ({0.5 + constants:.4f} bytes per weight)",
         )
+    elif adapters:
+        weights = params * frozen_bytes_per_param + trainable * adapter_bytes
     else:
-        weights = (
-            params - (trainable if s.method in ("full", "partial") else 0)
-        ) * frozen_bytes_per_param + trainable * value
-        if s.method in ("lora", "prompt-tuning"):
-            weights = params * frozen_bytes_per_param + trainable * value
+        weights = (params - trainable) * frozen_bytes_per_param + trainable * value
 
     states = _STATES[s.optimizer]
-    state_bytes = 1.0 if s.optimizer == "adam8bit" else (4.0 if mixed else value)
-    gradients = trainable * value
-    optimizer = trainable * states * state_bytes + (trainable * 4 if mixed else 0)
-    if mixed:
+    if adapters:
+        master, gradient_bytes = 0.0, adapter_bytes
+        state_bytes = 1.0 if s.optimizer == "adam8bit" else adapter_bytes
         notes.insert(
             0,
-            "mixed precision: fp32 master weights and optimizer states "
-            "(counted under optimizer), 16-bit weights and gradients",
+            "adapters, their gradients and optimizer states in "
+            + ("fp32 (PEFT's default beside a 16-bit base)" if adapter_bytes == 4 else compute),
         )
     else:
-        notes.insert(0, f"every value in {compute}, the napkin model")
-    activations = _training_activations(arch, s, value)
+        master = trainable * 4.0 if mixed else 0.0
+        gradient_bytes = value
+        state_bytes = 1.0 if s.optimizer == "adam8bit" else (4.0 if mixed else value)
+        notes.insert(
+            0,
+            "mixed precision: fp32 master weights and optimizer states (counted under "
+            "optimizer), 16-bit weights and gradients"
+            if mixed
+            else f"every value in {compute}, the napkin model",
+        )
+    gradients = trainable * gradient_bytes
+    optimizer = trainable * states * state_bytes + master
+    transient = _step_transient(arch, s, trainable, 4.0 if master else gradient_bytes)
+    activations, loss = _training_activations(arch, s, value, adapter_bytes)
     split = s.split
     if split != "none":
         optimizer /= s.gpus
+        transient /= s.gpus
         if split != "zero1":
             gradients /= s.gpus
         if split in ("zero3", "fsdp"):
@@ -253,19 +287,70 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         )
     elif s.gpus > 1:
         notes.append(f"nothing sharded over the {s.gpus} GPUs (data parallel): each holds all")
-    breakdown = {
-        "weights": weights,
-        "gradients": gradients,
-        "optimizer": optimizer,
-        "activations": activations,
-    }
-    notes.append(f"{s.optimizer}: {states} state(s) per trainable parameter")
+    step = weights + gradients + optimizer + transient
+    backward = weights + optimizer + activations + loss
+    if step >= backward:
+        breakdown = {
+            "weights": weights,
+            "gradients": gradients,
+            "optimizer": optimizer + transient,
+            "activations": 0.0,
+        }
+    else:
+        breakdown = {
+            "weights": weights,
+            "gradients": 0.0,
+            "optimizer": optimizer,
+            "activations": activations + loss,
+        }
+    notes.append(
+        f"peak at the {'optimizer step' if step >= backward else 'start of the backward pass'} "
+        f"(step {step / GB:.2f} GB, backward {backward / GB:.2f} GB, the larger counts)"
+    )
+    notes.append(
+        f"{s.optimizer}: {states} state(s) per trainable parameter, {s.step_impl} step"
+        + (f" holding {transient / GB:.2f} GB more while it runs" if transient else "")
+    )
+    notes.append(
+        {
+            "hf": "the usual Hugging Face loss: fp32 logits and log-probabilities kept",
+            "chunked": "a chunked cross-entropy: no full fp32 copy of the logits",
+            "fused": "a fused cross-entropy: logits not kept in fp32",
+        }[s.loss]
+    )
     notes.append(
         "gradient checkpointing on"
         if s.gradient_checkpointing
         else "gradient checkpointing off: every layer's activations kept"
     )
-    return _finish(arch, s, params, trainable, breakdown, notes)
+    return _finish(
+        arch,
+        s,
+        params,
+        trainable,
+        breakdown,
+        notes,
+        {"optimizer_step": step, "backward_start": backward},
+    )
+
+
+def _step_transient(arch: Architecture, s: Settings, trainable: int, bytes_per: float) -> float:
+    """What AdamW allocates during its step, beyond the states (PyTorch's AdamW notes:
+    foreach trades memory for speed, about one more copy of the parameters; fused
+    needs none; the for-loop works a tensor at a time, about two of the largest)."""
+    if s.optimizer in ("sgd",) or s.step_impl == "fused":
+        return 0.0
+    if s.step_impl == "foreach":
+        return trainable * bytes_per
+    if s.method in ("full", "partial"):
+        largest = max(
+            arch.vocab_size * arch.hidden_size, max(a * b for a, b in arch.shapes().values())
+        )
+    elif s.method == "prompt-tuning":
+        largest = trainable
+    else:
+        largest = s.rank * max(max(a, b) for a, b in arch.shapes().values())
+    return 2 * min(largest, trainable) * bytes_per
 
 
 def _trainable(arch: Architecture, s: Settings) -> tuple[int, float]:
@@ -281,38 +366,78 @@ def _trainable(arch: Architecture, s: Settings) -> tuple[int, float]:
     return s.virtual_tokens * arch.hidden_size, frozen
 
 
+def _input_widths(arch: Architecture) -> dict[str, int]:
+    shapes = arch.shapes()
+    return {str(t): shapes[t][0] for t in shapes}
+
+
 def _layer_activations(
-    arch: Architecture, s: Settings, value: float, *, inference: bool = False
+    arch: Architecture,
+    s: Settings,
+    value: float,
+    *,
+    inference: bool = False,
+    adapter_bytes: float = 4.0,
 ) -> float:
-    """Bytes one transformer layer keeps for the backward pass (Korthikanti et al. 2022),
-    scaled from their 16-bit accounting to the compute precision."""
-    h, i = arch.hidden_size, arch.active_intermediate_size  # MoE: the experts a token uses
+    """Bytes one transformer layer keeps for the backward pass, per micro-batch:
+
+    - full finetuning, per token: c·(4i + 4h + 2kv) + 2(4 + c)·h, the second term the
+      two RMSNorms' fp32 copies in 16-bit training;
+    - frozen weights (LoRA, QLoRA, prompt tuning): c·(3i + 2h + 2kv) + 8h, plus a copy
+      of each adapted module's input (PEFT's, in the adapters' precision); QLoRA's
+      bitsandbytes layers also keep each quantized linear's input, c·(2h + i);
+    - eager attention adds the softmax in fp32 and its cast, (4 + c)·heads·s per token.
+
+    (Measured per layer with PyTorch saved-tensor hooks; Korthikanti et al. 2022 give
+    the same structure for pretraining.) For inference, one layer's forward working set.
+    """
+    h, i, kv = arch.hidden_size, arch.active_intermediate_size, arch.kv_dim
+    c = value
     sb = s.seq_len * s.batch
-    scale = value / 2
-    attention = (7 * h + 4 * arch.kv_dim) * sb
-    if s.attention == "eager":
-        attention += 5 * arch.num_attention_heads * s.seq_len * s.seq_len * s.batch
-    mlp = (2 * h + 8 * i) * sb if arch.mlp == "gated" else (3 * h + 4 * i) * sb
-    norms = 4 * h * sb
-    per_layer = (attention + mlp + norms) * scale
     if inference:
-        return per_layer / 4  # only the working set of one layer's forward pass
+        return (c * (2 * i + 2 * h + 2 * kv)) * sb
+    if s.method in ("full", "partial"):
+        per_token = c * (4 * i + 4 * h + 2 * kv) + 2 * (4 + c) * h
+    else:
+        per_token = c * (3 * i + 2 * h + 2 * kv) + 8 * h
+        if s.method in ("lora", "qlora"):
+            widths = _input_widths(arch)
+            per_token += adapter_bytes * sum(widths[t] for t in s.targets if t in widths)
+        if s.method == "qlora":
+            per_token += c * (2 * h + i)
+    per_layer = per_token * sb
+    if s.attention == "eager":
+        per_layer += (4 + c) * arch.num_attention_heads * s.seq_len * s.seq_len * s.batch
     return per_layer
 
 
-def _training_activations(arch: Architecture, s: Settings, value: float) -> float:
+LOSS_BYTES = {"hf": 12.0, "chunked": None, "fused": None}
+"""Bytes per element of [batch, sequence, vocabulary] the loss holds at the start of
+backward: Hugging Face's causal-LM loss upcasts the logits to fp32 and keeps the fp32
+log-probabilities (about 12 bytes, plus the 16-bit logits while the caller holds them);
+chunked and fused losses need about two 16-bit values (2c)."""
+
+
+def _training_activations(
+    arch: Architecture, s: Settings, value: float, adapter_bytes: float
+) -> tuple[float, float]:
+    """Saved activations, and the loss's temporaries, at the start of the backward pass."""
     layers = arch.num_hidden_layers
     if s.method == "partial":
         layers = min(s.top_layers, layers)  # backpropagation stops below the trained layers
     seq = s.seq_len + (s.virtual_tokens if s.method == "prompt-tuning" else 0)
     s = s._replace(seq_len=seq)
-    one = _layer_activations(arch, s, value)
+    one = _layer_activations(arch, s, value, adapter_bytes=adapter_bytes)
+    tokens = s.seq_len * s.batch
     if s.gradient_checkpointing:
-        kept = layers * 2 * arch.hidden_size * s.seq_len * s.batch * (value / 2) + one
+        kept = layers * arch.hidden_size * tokens * value + one
     else:
         kept = layers * one
-    logits = s.seq_len * s.batch * arch.vocab_size * (4 + 4)  # fp32 logits and their gradient
-    return kept + logits
+    kept += (4 + value) * arch.hidden_size * tokens  # the final norm
+    elements = tokens * arch.vocab_size
+    per = LOSS_BYTES[s.loss]
+    loss = elements * (per + value if per is not None else 2 * value)
+    return kept, loss
 
 
 def _finish(
@@ -322,10 +447,22 @@ def _finish(
     trainable: int,
     breakdown: dict[str, float],
     notes: list[str],
+    phases: dict[str, float] | None = None,
 ) -> Estimate:
     subtotal = sum(breakdown.values())
-    breakdown["overhead"] = OVERHEAD_BYTES + FRAGMENTATION * subtotal
-    return Estimate(arch, s, params, trainable, breakdown, tuple(notes))
+    if s.device == "cuda":
+        breakdown["overhead"] = OVERHEAD_BYTES + FRAGMENTATION * subtotal
+        notes.append(
+            f"allowance of {OVERHEAD_BYTES / GIB:.0f} GiB for the CUDA context plus "
+            f"{FRAGMENTATION:.0%} allocator fragmentation"
+        )
+    else:
+        breakdown["overhead"] = 0.0
+        notes.append(
+            "on the CPU: tensors only, no allowance (compare with RSS measured "
+            "with glibc told to return freed memory)"
+        )
+    return Estimate(arch, s, params, trainable, breakdown, tuple(notes), phases or {})
 
 
 # ---- inverse questions --------------------------------------------------------------------
