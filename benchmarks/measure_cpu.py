@@ -1,48 +1,83 @@
 """Measure the peak memory of real training steps on CPU and compare with the estimate.
 
-    pip install torch            # not a dependency of ftadvisor, nor of its CI
-    python benchmarks/measure_cpu.py
+    python -m venv /tmp/measure && . /tmp/measure/bin/activate
+    pip install torch==2.13.0 transformers peft    # none of them ftadvisor's dependencies
+    python benchmarks/measure_cpu.py [--quick]
 
-Small randomly initialised Llama-shaped decoders (RMSNorm, grouped-query attention,
-SwiGLU feed-forward, untied embeddings) are built in plain PyTorch and trained for two
-AdamW steps in fp32, with full finetuning or LoRA on q, k, v, o. Each configuration
-runs in a fresh process; "measured" is that process's peak resident memory minus its
-resident memory just before the model was built. The estimate is ftadvisor's, for the
-same architecture and settings, without the CUDA allowance (there is no CUDA here).
+Each configuration runs in a fresh process: a randomly initialised decoder built by
+transformers from a config (`AutoModelForCausalLM.from_config`, SDPA attention), LoRA
+through PEFT where asked, PyTorch's AdamW (the for-loop path CPU tensors take), two
+training steps on random tokens with the model's own loss. "Measured" is the process's
+peak resident memory minus its resident memory just before the model is built, with
+glibc told to return freed memory (`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536`):
+without it, freed blocks stay resident and RSS runs 1.0-1.6x the tensor peak. That makes
+the figure comparable with `torch.cuda.max_memory_allocated` on a GPU, which counts
+tensors only; the estimate is ftadvisor's for the same shapes with `device="cpu"`, which
+has no runtime allowance. The napkin column is the chapter's: weights, then a gradient
+and two Adam states per trainable parameter, at the precision's bytes, no activations.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-SMALL = {
+ROOT = Path(__file__).resolve().parent.parent
+
+LLAMA = {  # untied embeddings, 32k vocabulary, grouped-query attention
+    "model_type": "llama",
     "hidden_size": 512,
     "num_hidden_layers": 8,
     "intermediate_size": 1376,
     "num_attention_heads": 8,
-    "num_key_value_heads": 8,
-    "vocab_size": 8000,
-}
-WIDE_GQA = {
-    "hidden_size": 1024,
-    "num_hidden_layers": 6,
-    "intermediate_size": 2816,
-    "num_attention_heads": 16,
     "num_key_value_heads": 4,
-    "vocab_size": 16000,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
 }
+QWEN2 = {  # tied embeddings, a large (151,936) vocabulary, q/k/v biases
+    "model_type": "qwen2",
+    "hidden_size": 512,
+    "num_hidden_layers": 6,
+    "intermediate_size": 1536,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 2,
+    "vocab_size": 151936,
+    "tie_word_embeddings": True,
+}
+QV = ["q", "v"]
+ALL = ["q", "k", "v", "o", "gate", "up", "down"]
 CONFIGS = [
-    # name, architecture, method, batch, sequence length, attention
-    ("full, sdpa", SMALL, "full", 4, 256, "sdpa"),
-    ("full, eager", SMALL, "full", 4, 256, "eager"),
-    ("LoRA r=16, sdpa", SMALL, "lora", 4, 256, "sdpa"),
-    ("full, GQA, wider", WIDE_GQA, "full", 2, 512, "sdpa"),
-    ("LoRA r=16, GQA, wider", WIDE_GQA, "lora", 2, 512, "sdpa"),
+    # name, architecture, method, targets, dtype, checkpointing, batch, sequence length
+    ("llama full fp32", LLAMA, "full", None, "fp32", False, 2, 512),
+    ("llama full bf16", LLAMA, "full", None, "bf16", False, 2, 512),
+    ("llama full bf16 ckpt", LLAMA, "full", None, "bf16", True, 4, 1024),
+    ("llama lora-qv fp32", LLAMA, "lora", QV, "fp32", False, 2, 512),
+    ("llama lora-qv bf16", LLAMA, "lora", QV, "bf16", False, 4, 256),
+    ("llama lora-all bf16", LLAMA, "lora", ALL, "bf16", False, 2, 1024),
+    ("llama lora-all bf16 ckpt", LLAMA, "lora", ALL, "bf16", True, 2, 2048),
+    ("llama lora-all fp32 ckpt", LLAMA, "lora", ALL, "fp32", True, 1, 2048),
+    ("qwen2 full fp32", QWEN2, "full", None, "fp32", False, 1, 512),
+    ("qwen2 full bf16 ckpt", QWEN2, "full", None, "bf16", True, 2, 1024),
+    ("qwen2 lora-qv bf16", QWEN2, "lora", QV, "bf16", False, 2, 512),
+    ("qwen2 lora-all bf16", QWEN2, "lora", ALL, "bf16", False, 1, 1024),
+    ("qwen2 lora-all bf16 ckpt", QWEN2, "lora", ALL, "bf16", True, 4, 512),
+    ("qwen2 lora-qv fp32 ckpt", QWEN2, "lora", QV, "fp32", True, 1, 2048),
 ]
+PEFT_NAMES = {
+    "q": "q_proj",
+    "k": "k_proj",
+    "v": "v_proj",
+    "o": "o_proj",
+    "gate": "gate_proj",
+    "up": "up_proj",
+    "down": "down_proj",
+}
 
 
 def _rss_bytes() -> int:
@@ -51,140 +86,137 @@ def _rss_bytes() -> int:
 
 def _child(spec: dict) -> None:  # pragma: no cover - runs in a subprocess
     import torch
-    from torch import nn
-    from torch.nn import functional as F
+    import transformers
 
     torch.manual_seed(0)
-    torch.set_num_threads(1)
-    a = spec["arch"]
-    h, heads, kv = a["hidden_size"], a["num_attention_heads"], a["num_key_value_heads"]
-    hd = h // heads
-
-    class LoRA(nn.Module):
-        def __init__(self, base: nn.Linear, rank: int) -> None:
-            super().__init__()
-            self.base = base
-            self.a = nn.Parameter(torch.randn(rank, base.in_features) * 0.01)
-            self.b = nn.Parameter(torch.zeros(base.out_features, rank))
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.base(x) + (x @ self.a.T) @ self.b.T
-
-    class Layer(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.n1, self.n2 = nn.RMSNorm(h), nn.RMSNorm(h)
-            self.q, self.k = nn.Linear(h, h, bias=False), nn.Linear(h, kv * hd, bias=False)
-            self.v, self.o = nn.Linear(h, kv * hd, bias=False), nn.Linear(h, h, bias=False)
-            i = a["intermediate_size"]
-            self.gate, self.up = nn.Linear(h, i, bias=False), nn.Linear(h, i, bias=False)
-            self.down = nn.Linear(i, h, bias=False)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            b, s, _ = x.shape
-            y = self.n1(x)
-            q = self.q(y).view(b, s, heads, hd).transpose(1, 2)
-            k = self.k(y).view(b, s, kv, hd).transpose(1, 2).repeat_interleave(heads // kv, 1)
-            v = self.v(y).view(b, s, kv, hd).transpose(1, 2).repeat_interleave(heads // kv, 1)
-            if spec["attention"] == "eager":
-                scores = (q @ k.transpose(-1, -2)) / hd**0.5
-                mask = torch.full((s, s), float("-inf")).triu(1)
-                z = torch.softmax(scores + mask, dim=-1) @ v
-            else:
-                z = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            x = x + self.o(z.transpose(1, 2).reshape(b, s, h))
-            y = self.n2(x)
-            return x + self.down(F.silu(self.gate(y)) * self.up(y))
-
-    class Model(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(a["vocab_size"], h)
-            self.layers = nn.ModuleList(Layer() for _ in range(a["num_hidden_layers"]))
-            self.norm = nn.RMSNorm(h)
-            self.head = nn.Linear(h, a["vocab_size"], bias=False)
-
-        def forward(self, ids: torch.Tensor) -> torch.Tensor:
-            x = self.embed(ids)
-            for layer in self.layers:
-                x = layer(x)
-            return self.head(self.norm(x))
-
-    ids = torch.randint(0, a["vocab_size"], (spec["batch"], spec["seq_len"]))
-    before = _rss_bytes()
-    model = Model()
+    torch.set_num_threads(2)
+    dtype = torch.float32 if spec["dtype"] == "fp32" else torch.bfloat16
+    arch = dict(spec["arch"])
+    model_type = arch.pop("model_type")
+    config = transformers.AutoConfig.for_model(model_type, **arch)
+    config._attn_implementation = "sdpa"
+    baseline = _rss_bytes()
+    model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype)
+    if spec["checkpointing"]:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if spec["method"] == "lora":
-        for p in model.parameters():
-            p.requires_grad_(False)
-        for layer in model.layers:
-            for name in ("q", "k", "v", "o"):
-                setattr(layer, name, LoRA(getattr(layer, name), 16))
+        import peft
+
+        lora = peft.LoraConfig(
+            r=16,
+            lora_alpha=32,
+            lora_dropout=0.0,
+            target_modules=[PEFT_NAMES[t] for t in spec["targets"]],
+        )
+        model = peft.get_peft_model(model, lora)
+    model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-4)
+    batch, seq = spec["batch"], spec["seq_len"]
     for _ in range(2):
-        logits = model(ids)
-        loss = F.cross_entropy(
-            logits[:, :-1].reshape(-1, a["vocab_size"]).float(), ids[:, 1:].reshape(-1)
-        )
+        ids = torch.randint(0, config.vocab_size, (batch, seq))
+        loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
+        del loss
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"measured": peak - before, "trainable": sum(p.numel() for p in trainable)}))
+    print(
+        json.dumps(
+            {
+                "measured": peak - baseline,
+                "params": sum(p.numel() for p in model.parameters()),
+                "trainable": sum(p.numel() for p in trainable),
+            }
+        )
+    )
+
+
+def _estimate(spec: dict) -> tuple[float, float, int, int]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from ftadvisor.plan.architecture import from_hf_config
+    from ftadvisor.plan.memory import (
+        Settings,
+        estimate,
+        napkin_gradients_and_states_bytes,
+    )
+
+    arch = from_hf_config(spec["arch"], spec["name"])
+    settings = Settings(
+        method=spec["method"],
+        precision=spec["dtype"],
+        optimizer="adamw",
+        batch=spec["batch"],
+        seq_len=spec["seq_len"],
+        rank=16,
+        targets=tuple(spec["targets"] or ("q", "v")),
+        gradient_checkpointing=spec["checkpointing"],
+        attention="sdpa",
+        device="cpu",
+        loss="hf",
+    )
+    est = estimate(arch, settings)
+    width = 4 if spec["dtype"] == "fp32" else 2
+    napkin = est.params * width + napkin_gradients_and_states_bytes(
+        est.trainable_params, "adamw", width
+    )
+    return est.tensor_bytes, napkin, est.params, est.trainable_params
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from ftadvisor.plan.architecture import Architecture
-    from ftadvisor.plan.memory import Settings, estimate
-
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the first four only")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(json.loads(args.child))
+        return
+    env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536"}
     rows = []
-    for name, arch, method, batch, seq_len, attention in CONFIGS:
+    print(
+        f"{'configuration':<26} {'b':>2} {'seq':>5} {'params':>7} {'measured MB':>12} "
+        f"{'estimate MB':>12} {'napkin MB':>10} {'error':>7}"
+    )
+    for name, arch, method, targets, dtype, ckpt, batch, seq in CONFIGS[
+        : 4 if args.quick else None
+    ]:
         spec = {
+            "name": name,
             "arch": arch,
             "method": method,
+            "targets": targets,
+            "dtype": dtype,
+            "checkpointing": ckpt,
             "batch": batch,
-            "seq_len": seq_len,
-            "attention": attention,
+            "seq_len": seq,
         }
-        out = subprocess.run(
+        done = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps(spec)],
-            check=True,
             capture_output=True,
             text=True,
-        ).stdout
-        measured = json.loads(out.strip().splitlines()[-1])
-        est = estimate(
-            Architecture(**arch),
-            Settings(
-                method=method,
-                precision="fp32",
-                optimizer="adamw",
-                batch=batch,
-                seq_len=seq_len,
-                attention=attention,
-                gradient_checkpointing=False,
-                rank=16,
-            ),
+            env=env,
+            check=True,
         )
-        estimated = sum(v for k, v in est.breakdown.items() if k != "overhead")
-        assert est.trainable_params == measured["trainable"], (est.trainable_params, measured)
-        error = (estimated - measured["measured"]) / measured["measured"]
-        rows.append((name, est.params, measured["measured"], estimated, error))
+        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        estimate, napkin, params, trainable = _estimate(spec)
+        base = measured["params"] - (measured["trainable"] if method == "lora" else 0)
+        if (params, trainable) != (base, measured["trainable"]):
+            print(
+                f"  counts differ: estimate {params:,}/{trainable:,}, "
+                f"model {base:,}/{measured['trainable']:,}"
+            )
+        error = (estimate - measured["measured"]) / measured["measured"]
+        rows.append(error)
+        print(
+            f"{name:<26} {batch:>2} {seq:>5} {params / 1e6:6.1f}M {measured['measured'] / 1e6:12.1f} "
+            f"{estimate / 1e6:12.1f} {napkin / 1e6:10.1f} {error:+7.1%}",
+            flush=True,
+        )
     print(
-        f"{'configuration':<24} {'params':>8} {'measured MB':>12} {'estimate MB':>12} {'error':>7}"
-    )
-    for name, params, got, want, error in rows:
-        print(f"{name:<24} {params / 1e6:7.1f}M {got / 1e6:12.1f} {want / 1e6:12.1f} {error:+7.1%}")
-    errors = sorted(abs(r[4]) for r in rows)
-    print(
-        f"median absolute error {errors[len(errors) // 2]:.1%} over {len(rows)} runs "
-        "(trainable-parameter counts match exactly)"
+        f"median absolute error {statistics.median(abs(e) for e in rows):.1%} over "
+        f"{len(rows)} runs (worst {max(rows, key=abs):+.1%})"
     )
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        _child(json.loads(sys.argv[2]))
-    else:
-        main()
+    main()

@@ -464,3 +464,33 @@ def test_time_and_cost_through_the_command_line(tmp_path: Path) -> None:
     ):
         refused = subprocess.run([*base, *args], capture_output=True, text=True, timeout=60)
         assert refused.returncode == 2 and expected in refused.stderr, (args, refused.stderr)
+
+
+def test_the_terms_practitioners_hit() -> None:
+    arch = preset("llama-3.1-8b")  # a 128k vocabulary: the loss matters
+    base = Settings(method="lora", seq_len=2048, batch=2)
+    hf, chunked = estimate(arch, base), estimate(arch, base._replace(loss="chunked"))
+    logits = 2 * 2048 * arch.vocab_size
+    assert hf.breakdown["activations"] - chunked.breakdown["activations"] == pytest.approx(
+        logits * (12 + 2 - 4)
+    )
+    cpu = estimate(arch, base._replace(device="cpu"))
+    assert cpu.breakdown["overhead"] == 0 and cpu.settings.step_impl == "forloop"
+    assert hf.breakdown["overhead"] > 2**30
+    # PEFT keeps adapters in fp32 beside a bf16 base: 16 bytes a parameter with AdamW.
+    fused = base._replace(optimizer_impl="fused", seq_len=16)
+    peft = estimate(arch, fused).phases["optimizer_step"]
+    litgpt = estimate(arch, fused._replace(adapter_precision="compute")).phases["optimizer_step"]
+    trainable = estimate(arch, fused).trainable_params
+    assert peft - litgpt == pytest.approx(trainable * (16 - 8))
+    # LoRA on every linear layer stores a copy of each adapted input: more than on q, v.
+    every = base._replace(
+        targets=("q", "k", "v", "o", "gate", "up", "down"), gradient_checkpointing=False
+    )
+    qv = base._replace(targets=("q", "v"), gradient_checkpointing=False)
+    assert (
+        estimate(arch, every).phases["backward_start"] > estimate(arch, qv).phases["backward_start"]
+    )
+    # The peak is the larger of the two phases, not their sum.
+    full = estimate(arch, Settings(method="full"))
+    assert full.tensor_bytes == pytest.approx(max(full.phases.values()))

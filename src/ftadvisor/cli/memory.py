@@ -120,6 +120,38 @@ def memory(
             help="QLoRA: quantize the quantization constants too (bitsandbytes' default in QLoRA).",
         ),
     ] = True,
+    loss: Annotated[
+        choices.Loss,
+        typer.Option(
+            "--loss",
+            help="hf: Hugging Face's usual loss (fp32 logits kept); chunked or fused losses.",
+            case_sensitive=False,
+        ),
+    ] = "hf",
+    device: Annotated[
+        choices.Device,
+        typer.Option(
+            "--device",
+            help="cuda, or cpu (no CUDA allowance, AdamW's for-loop step).",
+            case_sensitive=False,
+        ),
+    ] = "cuda",
+    optimizer_impl: Annotated[
+        choices.OptimizerImpl | None,
+        typer.Option(
+            "--optimizer-impl",
+            help="AdamW's code path (default: foreach on cuda, forloop on cpu).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    adapter_precision: Annotated[
+        choices.AdapterPrecision,
+        typer.Option(
+            "--adapter-precision",
+            help="LoRA adapters in fp32 (PEFT's default) or the compute precision (LitGPT).",
+            case_sensitive=False,
+        ),
+    ] = "fp32",
     gpus: Annotated[
         int, typer.Option("--gpus", metavar="N", help="GPUs the run is spread over.")
     ] = 1,
@@ -220,6 +252,10 @@ def memory(
         virtual_tokens=virtual_tokens,
         double_quant=double_quant,
         sharding=sharding.lower() if sharding else None,  # type: ignore[arg-type]
+        loss=loss.lower(),  # type: ignore[arg-type]
+        device=device.lower(),  # type: ignore[arg-type]
+        optimizer_impl=optimizer_impl.lower() if optimizer_impl else None,  # type: ignore[arg-type]
+        adapter_precision=adapter_precision.lower(),  # type: ignore[arg-type]
     )
     card = None
     if gpu_type is not None:
