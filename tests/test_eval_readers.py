@@ -239,3 +239,22 @@ def test_assess_reads_tool_results(tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["failures"]["information"] == 4 and doc["failures"]["behavior"] == 2
     assert any(f["rule"] == "finding.evidence" for f in doc["findings"])
+
+
+def test_a_custom_metric_name_is_classed_by_its_assertion_type(tmp_path: Path) -> None:
+    # A real row with its format checks renamed to a metric no map knows: the check
+    # keeps the name the team gave it and is classed by its type (is-json, regex).
+    rows = [
+        json.loads(line)
+        for line in (FIXTURES / "promptfoo" / "results.jsonl").read_text().splitlines()
+    ]
+    for row in rows:
+        for component in (row.get("gradingResult") or {}).get("componentResults") or []:
+            assertion = component.get("assertion") or {}
+            if assertion.get("metric") == "format":
+                assertion["metric"] = "house-style"
+    (tmp_path / "renamed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = tally([str(tmp_path / "renamed.jsonl")])
+    kinds = {c.name: c.kind for c in result.checks}
+    assert "format" not in kinds and kinds["house-style"] == "behavior"
+    assert (result.information, result.behavior) == (5, 3)

@@ -19,6 +19,18 @@ from ftadvisor.plan.models import from_directory, named
 
 PRESETS = Path(__file__).parent.parent / "src" / "ftadvisor" / "plan" / "presets.yaml"
 
+
+def memory(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`ftadvisor memory ARGS` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ftadvisor", "memory", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
 # Configs as their repositories have them (the keys that matter), and the sizes the
 # model cards publish: total and, for mixtures of experts, active per token.
 MIXTRAL = {
@@ -171,12 +183,7 @@ def test_tuned_variants_resolve_to_their_base_shapes(name: str, base: str) -> No
 
 
 def test_an_unknown_model_says_how_to_name_it() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ftadvisor", "memory", "--model", "acme/unheard-of-13b"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = memory("--model", "acme/unheard-of-13b")
     assert done.returncode == 2
     assert "--config" in done.stderr and "--params" in done.stderr
     assert "Hugging Face cache" in done.stderr
@@ -245,21 +252,7 @@ def test_a_model_directory_is_counted_from_its_safetensors_headers(tmp_path: Pat
     arch = from_directory(tmp_path / "tiny")
     assert arch.stored_params == count and arch.params == count
     assert arch.dtype == "float16"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ftadvisor",
-            "memory",
-            "--model",
-            str(tmp_path / "tiny"),
-            "-f",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = memory("--model", str(tmp_path / "tiny"), "-f", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["params"] == count
 
@@ -282,13 +275,7 @@ def test_models_are_found_in_the_hugging_face_cache(tmp_path: Path, monkeypatch)
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     assert named("acme/tiny-chat").params == count
     env = {**os.environ, "HF_HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "ftadvisor", "memory", "--model", "acme/tiny-chat", "-f", "json"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-    )
+    done = memory("--model", "acme/tiny-chat", "-f", "json", env=env)
     assert done.returncode == 0 and json.loads(done.stdout)["params"] == count
 
 
@@ -308,12 +295,7 @@ def test_models_are_found_in_the_hugging_face_cache(tmp_path: Path, monkeypatch)
 def test_broken_safetensors_are_input_errors(tmp_path: Path, content: bytes, expected: str) -> None:
     (tmp_path / "config.json").write_text(json.dumps(TINY))
     (tmp_path / "model.safetensors").write_bytes(content)
-    done = subprocess.run(
-        [sys.executable, "-m", "ftadvisor", "memory", "--config", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = memory("--config", str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert "model.safetensors" in done.stderr and expected in done.stderr
     assert "Traceback" not in done.stderr
@@ -334,44 +316,14 @@ def test_fsdp_splits_the_weights_and_says_how_many_gpus() -> None:
 
 
 def test_the_memory_json_names_sharding_and_gpus_needed() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ftadvisor",
-            "memory",
-            "--model",
-            "llama-3.1-70b",
-            "--method",
-            "LoRA",
-            "--gpu-memory",
-            "80",
-            "-f",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = memory(
+        "--model", "llama-3.1-70b", "--method", "LoRA", "--gpu-memory", "80", "-f", "json"
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["method"] == "lora" and doc["fits"] is False
     assert doc["gpus_needed"] == {"gpus": 2, "sharding": "fsdp", "gpu_memory_gb": 80.0}
-    text = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ftadvisor",
-            "memory",
-            "--model",
-            "mixtral-8x7b",
-            "--gpu-memory",
-            "24",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    text = memory("--model", "mixtral-8x7b", "--gpu-memory", "24").stdout
     assert "12.88B active per token" in text and "None" not in text
 
 
@@ -429,24 +381,19 @@ def test_time_and_cost_through_the_command_line(tmp_path: Path) -> None:
     ]
     train = tmp_path / "train.jsonl"
     train.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    base = [sys.executable, "-m", "ftadvisor", "memory", "--model", "llama-3.1-8b"]
-    done = subprocess.run(
-        [
-            *base,
-            "--data",
-            str(train),
-            "--epochs",
-            "2",
-            "--gpu-type",
-            "H100",
-            "--price-per-gpu-hour",
-            "3",
-            "-f",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    base = ["--model", "llama-3.1-8b"]
+    done = memory(
+        *base,
+        "--data",
+        str(train),
+        "--epochs",
+        "2",
+        "--gpu-type",
+        "H100",
+        "--price-per-gpu-hour",
+        "3",
+        "-f",
+        "json",
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -462,7 +409,7 @@ def test_time_and_cost_through_the_command_line(tmp_path: Path) -> None:
         (["--tokens", "0", "--gpu-type", "L4"], "--tokens must be"),
         (["--method", "inference", "--tokens", "9", "--gpu-type", "L4"], "not inference"),
     ):
-        refused = subprocess.run([*base, *args], capture_output=True, text=True, timeout=60)
+        refused = memory(*base, *args)
         assert refused.returncode == 2 and expected in refused.stderr, (args, refused.stderr)
 
 
@@ -494,3 +441,15 @@ def test_the_terms_practitioners_hit() -> None:
     # The peak is the larger of the two phases, not their sum.
     full = estimate(arch, Settings(method="full"))
     assert full.tensor_bytes == pytest.approx(max(full.phases.values()))
+
+
+def test_zero1_splits_only_the_optimizer_states() -> None:
+    arch = preset("llama-2-13b")
+    one = estimate(arch, Settings(method="full", optimizer_impl="fused")).phases
+    split = estimate(
+        arch, Settings(method="full", optimizer_impl="fused", gpus=4, sharding="zero1")
+    )
+    whole = estimate(arch, Settings(method="full", optimizer_impl="fused"))
+    assert split.breakdown["optimizer"] == pytest.approx(whole.breakdown["optimizer"] / 4)
+    assert split.breakdown["gradients"] == whole.breakdown["gradients"]
+    assert split.phases["optimizer_step"] < one["optimizer_step"]

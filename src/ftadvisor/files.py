@@ -8,7 +8,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,6 +39,21 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
+
+
+@contextlib.contextmanager
+def opened_input(path: Path, limit: int, what: str) -> Iterator[BinaryIO]:
+    """A regular input file (`open_regular`), refused with a `UserError` that names it
+    when it cannot be read or is over `limit` bytes, before anything is read."""
+    try:
+        handle = open_regular(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise UserError(f"{path}: {size:,} bytes, more than the {limit:,} {what} may have here")
+        yield handle
 
 
 def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftadvisor.errors import UserError
-from ftadvisor.files import open_regular
+from ftadvisor.files import opened_input
 from ftadvisor.inputs.base import ProfileData
 from ftadvisor.profile.yaml import Document
 
@@ -241,17 +241,7 @@ def _near(shingles: frozenset[int], packed: bytes) -> bool:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    try:
-        handle = open_regular(path)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    with handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError(
-                f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} a training file "
-                "may have here; check a sample of it"
-            )
+    with opened_input(path, MAX_FILE_BYTES, "a training file") as handle:
         yield from enumerate(handle, start=1)
 
 

@@ -20,7 +20,14 @@ from typing import Any
 
 from ftadvisor.errors import UserError
 from ftadvisor.inputs.evals.results import Options, Row
-from ftadvisor.inputs.evals.source import MAX_FILE_BYTES, document, expect, loads, opened
+from ftadvisor.inputs.evals.source import (
+    MAX_FILE_BYTES,
+    document,
+    expect,
+    head,
+    loads,
+    opened,
+)
 
 NAME = "inspect"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -82,9 +89,12 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> byte
     if info.compress_type != ZSTANDARD:
         try:
             with archive.open(info) as member:
-                return member.read(MAX_MEMBER_BYTES + 1)[: MAX_MEMBER_BYTES + 1]
+                data = member.read(MAX_MEMBER_BYTES + 1)
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
             raise UserError(f"{where}: cannot be read: {exc}") from None
+        if len(data) > MAX_MEMBER_BYTES:  # its header understated its size
+            raise UserError(f"{where}: unpacks to more than {MAX_MEMBER_BYTES:,} bytes")
+        return data
     try:
         import zstandard
     except ImportError:
@@ -140,9 +150,7 @@ def _archive_samples(path: Path, options: Options) -> Iterator[Row]:
 
 
 def read(path: Path, options: Options) -> Iterator[Row]:
-    with opened(path) as handle:
-        start = handle.read(4)
-    if start == ZIP_MAGIC:
+    if head(path).startswith(ZIP_MAGIC):
         yield from _archive_samples(path, options)
         return
     data = document(path)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ftadvisor.errors import UserError
 from ftadvisor.inputs.evals.results import Options, Read, Row
-from ftadvisor.inputs.evals.source import document, expect, json_lines, opened
+from ftadvisor.inputs.evals.source import document, expect, head, json_lines, opened
 
 NAME = "promptfoo"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -29,12 +29,19 @@ ERROR = 2
 _ROW_KEYS = ("gradingResult", "testIdx", "promptIdx", "failureReason")
 
 
+def _row_first(path: Path, start: bytes) -> bool:
+    """JSON Lines of rows (`-o results.jsonl`, or such lines under another name)."""
+    first = start.lstrip()[:4096].split(b"\n", 1)[0]
+    if path.suffix.lower() == ".jsonl" or not first.startswith(b"{"):
+        return True
+    return any(f'"{k}"'.encode() in first for k in _ROW_KEYS) and b'"evalId"' not in first
+
+
 def claims(path: Path, head: bytes) -> bool:
     if head.startswith(SQLITE_MAGIC):
         return True
-    start = head.lstrip()[:4096]
-    if path.suffix.lower() == ".jsonl" or not start.startswith(b"{"):
-        first = start.split(b"\n", 1)[0]
+    first = head.lstrip()[:4096].split(b"\n", 1)[0]
+    if _row_first(path, head):
         return any(f'"{k}"'.encode() in first for k in _ROW_KEYS)
     return b'"evalId"' in head
 
@@ -225,23 +232,14 @@ def _query(
 
 
 def read(path: Path, options: Options) -> Iterator[Row]:
-    with opened(path) as handle:
-        start = handle.read(len(SQLITE_MAGIC))
-    if start == SQLITE_MAGIC:
+    start = head(path)
+    if start.startswith(SQLITE_MAGIC):
         rows = _database_rows(path, options)
-    elif path.suffix.lower() == ".jsonl" or not start.lstrip().startswith(b"{") or _is_lines(path):
+    elif _row_first(path, start):
         rows = _line_rows(path)
     else:
         rows = _document_rows(path)
     yield from _kept(rows, options)
-
-
-def _is_lines(path: Path) -> bool:
-    """A `.json` name on JSON Lines: more than one top-level object, the first a row."""
-    from ftadvisor.inputs.evals.source import head
-
-    first = head(path).lstrip().split(b"\n", 1)[0]
-    return any(f'"{k}"'.encode() in first for k in _ROW_KEYS) and b'"evalId"' not in first
 
 
 def notes(read: Read) -> list[str]:

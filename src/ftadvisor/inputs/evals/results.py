@@ -58,16 +58,15 @@ class Read:
     cases: dict[tuple[str, ...], _Case] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
     types: dict[str, set[str]] = dataclasses.field(default_factory=dict)
-    """The check types behind a custom metric name (promptfoo's `metric`): the type
-    classes the check when the map leaves the name open and the type is one."""
+    """The check types behind a custom metric name (promptfoo's `metric`): they class
+    the check when the map leaves the name open and they all agree on a kind."""
 
     def classes(self, classes: Classes) -> Classes:
         learnt: dict[str, Kind] = {}
         for name, types in self.types.items():
-            if classes.kind(name) == "ask" and len(types) == 1:
-                kind = classes.kind(next(iter(types)))
-                if kind != "ask":
-                    learnt[name] = kind
+            kinds = {classes.kind(t) for t in types}
+            if classes.kind(name) == "ask" and len(kinds) == 1 and "ask" not in kinds:
+                learnt[name] = kinds.pop()
         return Classes({**classes.kinds, **{key(n): k for n, k in learnt.items()}}, classes.passes)
 
     def add(self, rows: Iterable[Row]) -> None:
@@ -128,7 +127,8 @@ class Tally:
         return ProfileData(names, Document(data, {}, {}))
 
 
-_ORDER: dict[Kind | None, int] = {"information": 0, "behavior": 1, "ask": 2, "ignore": 3}
+_ORDER: dict[Kind, int] = {"information": 0, "behavior": 1, "ask": 2, "ignore": 3}
+"""A case's kind is the first of its checks' kinds in this order (both kinds: information)."""
 
 
 def _case_kind(failed: set[str], classes: Classes) -> Kind | None:

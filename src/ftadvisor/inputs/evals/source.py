@@ -4,35 +4,22 @@ and every error naming the file and the line (or row, or member)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ftadvisor.errors import UserError
-from ftadvisor.files import open_regular, read_at_most
+from ftadvisor.files import opened_input, read_at_most
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 """How much of a file format detection looks at."""
 
 
-@contextmanager
-def opened(path: Path) -> Iterator[BinaryIO]:
-    try:
-        handle = open_regular(path)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    with handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError(
-                f"{path}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} a results file "
-                "may have here"
-            )
-        yield handle
+def opened(path: Path) -> contextlib.AbstractContextManager[BinaryIO]:
+    return opened_input(path, MAX_FILE_BYTES, "a results file")
 
 
 def head(path: Path) -> bytes:
