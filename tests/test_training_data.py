@@ -225,3 +225,54 @@ def test_the_same_file_gets_the_same_answer_on_every_run(tmp_path: Path) -> None
     }
     assert len(answers) == 1
     assert json.loads(answers.pop())["problems"]["near_duplicate"] == 10
+
+
+def test_a_long_shared_system_prompt_does_not_make_examples_alike(tmp_path: Path) -> None:
+    """Most chat files repeat one system prompt on every line; compared whole, 1,000
+    distinct questions under a 400-word prompt were all but one near duplicates."""
+    system = " ".join(f"rule{i % 97} clause{i}" for i in range(200))
+    rows = [
+        chat(
+            f"question {i}: {' '.join(f'w{i * 31 + j}' for j in range(30))}", f"answer {i}", system
+        )
+        for i in range(200)
+    ]
+    rows.append(chat(rows[7]["messages"][1]["content"] + " please", "answer 7", system))
+    report = inspect_file(write(tmp_path / "t.jsonl", rows))
+    assert report.problems["near_duplicate"] == 1
+    assert report.lines["near_duplicate"] == (201,)
+    assert report.usable == 200
+    assert report.tokens is not None and report.tokens.p50 > len(system) // 4  # still counted
+
+
+def test_near_duplicate_memory_is_bounded_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ftadvisor.inputs import training
+
+    monkeypatch.setattr(training, "MAX_INDEXED", 30)
+    rows = [chat(f"invoice {i}: {LONG} number {i * 7919}", f'{{"id": {i}}}') for i in range(50)]
+    rows += [
+        chat(f"invoice {i}: {LONG} number {i * 7919} please", f'{{"id": {i}}}') for i in (3, 40)
+    ]
+    report = training.inspect_file(write(tmp_path / "t.jsonl", rows))
+    assert report.unindexed == 21  # 20 originals and the near duplicate of one of them
+    assert report.document()["near_duplicate_unindexed"] == 21
+    assert report.lines["near_duplicate"] == (51,)  # 40 came after the bound: not remembered
+
+
+def test_the_text_report_says_when_near_duplicate_search_was_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ftadvisor.cli.app import run
+    from ftadvisor.inputs import training
+
+    path = write(
+        tmp_path / "t.jsonl",
+        [chat(f"q{i} " + " ".join(f"w{i}x{j}" for j in range(9)), f"a {i}") for i in range(5)],
+    )
+    assert run(["data", str(path)]) == 0
+    assert "searched among" not in capsys.readouterr().out
+    monkeypatch.setattr(training, "MAX_INDEXED", 2)
+    assert run(["data", str(path)]) == 0
+    assert "searched among the first 2 distinct examples; 3 later ones" in capsys.readouterr().out

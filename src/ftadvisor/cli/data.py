@@ -31,7 +31,7 @@ def data(
     output_format: Annotated[Literal["text", "json"], typer.Option("--format", "-f")] = "text",
 ) -> None:
     """Check a training file (chat, prompt/completion, text, Alpaca, ShareGPT JSONL)."""
-    from ftadvisor.inputs.training import inspect_file
+    from ftadvisor.inputs.training import MAX_INDEXED, inspect_file
 
     report = inspect_file(path, eval_path=eval_path, max_tokens=max_tokens, tokenizer=tokenizer)
     doc = report.document()
@@ -54,6 +54,11 @@ def data(
             f"tokens ({tokens['method']}): p50 {tokens['p50']:,} · p95 {tokens['p95']:,} · "
             f"max {tokens['max']:,} · total {tokens['total']:,}; sequence length for the "
             f"plan: {doc['seq_len']:,}"
+        )
+    if report.unindexed:
+        lines.append(
+            f"near duplicates were searched among the first {MAX_INDEXED:,} distinct "
+            f"examples; {report.unindexed:,} later ones were checked against those only"
         )
     if doc["labels"]:
         shown = ", ".join(f"{k!r} {v:,}" for k, v in list(doc["labels"].items())[:8])

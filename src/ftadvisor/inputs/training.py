@@ -15,12 +15,13 @@ labelled approximate.
 from __future__ import annotations
 
 import dataclasses
-import heapq
+import hashlib
 import itertools
 import json
 import math
+import operator
 import os
-import re
+import string
 import typing
 import zlib
 from array import array
@@ -42,8 +43,15 @@ SHOWN_LINES = 5
 NEAR_DUPLICATE = 0.8
 """Shingled Jaccard similarity at and above which two examples are near duplicates."""
 SHINGLE_WORDS = 3
-MAX_CANDIDATES = 20
-"""Examples compared per bucket: bounds the near-duplicate work on large files."""
+SKETCH = 64
+"""Hashes kept per example for the similarity estimate (bottom-k)."""
+BANDS = 3
+"""Smallest hashes by which an example is found again."""
+MAX_CANDIDATES = 16
+"""Examples compared per key: bounds the near-duplicate work on large files."""
+MAX_INDEXED = 200_000
+"""Examples remembered for near-duplicate search, about 0.5 KB each: bounds memory."""
+WORD_CACHE = 1 << 16
 LABEL_SET = 20
 """Outputs from at most this many distinct values make the data classification-like."""
 SEQ_LEN_STEP = 128
@@ -61,10 +69,11 @@ Problem = Literal[
 ]
 PROBLEMS: tuple[Problem, ...] = typing.get_args(Problem)
 _ROLES = {"system", "user", "assistant", "tool", "function", "developer"}
+_SETUP_ROLES = {"system", "developer"}
 _MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"}
 _CHAT_KEYS = {"messages", "tools", "parallel_tool_calls", "functions"}
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
+_LOW32 = 0xFFFFFFFF
+_PUNCTUATION = string.punctuation + "“”‘’«»¿¡…"
 
 
 class _FormatError(ValueError):
@@ -94,6 +103,9 @@ class DataReport:
     tokens: Tokens | None
     labels: dict[str, int] | None
     """Outputs and their counts, when they come from a small closed set."""
+    unindexed: int = 0
+    """Distinct examples past `MAX_INDEXED`: checked against the remembered ones, not
+    against each other."""
 
     @property
     def seq_len(self) -> int | None:
@@ -114,6 +126,7 @@ class DataReport:
             "tokens": dataclasses.asdict(self.tokens) if self.tokens else None,
             "seq_len": self.seq_len,
             "labels": self.labels,
+            "near_duplicate_unindexed": self.unindexed,
         }
 
 
@@ -141,11 +154,19 @@ def _text(value: Any) -> str:
     raise _FormatError("content is not text")
 
 
-def _messages(
-    messages: Any, role_key: str, content_key: str, roles: dict[str, str]
-) -> tuple[str, str]:
+class _Example(typing.NamedTuple):
+    setup: str
+    """System and developer messages: shared by most examples of a file, so left out
+    of the near-duplicate comparison (a long shared system prompt would otherwise make
+    every pair of examples alike)."""
+    prompt: str
+    output: str
+
+
+def _messages(messages: Any, role_key: str, content_key: str, roles: dict[str, str]) -> _Example:
     if not isinstance(messages, list) or not messages:
         raise _FormatError("missing message list")
+    setup: list[str] = []
     inputs: list[str] = []
     outputs: list[str] = []
     for message in messages:
@@ -159,17 +180,20 @@ def _messages(
         if content_key not in message and not message.get("tool_calls"):
             raise _FormatError("a message has no content")
         content = _text(message.get(content_key) or "")
-        (outputs if role == "assistant" else inputs).append(content)
+        if role == "assistant":
+            outputs.append(content)
+        else:
+            (setup if role in _SETUP_ROLES else inputs).append(content)
     if not outputs:
         raise _FormatError("no assistant message")
-    return "\n".join(inputs), "\n".join(outputs)
+    return _Example("\n".join(setup), "\n".join(inputs), "\n".join(outputs))
 
 
 _SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user"}
 
 
-def _example(record: Any, fmt: Format) -> tuple[str, str]:
-    """(input, output) of one record in `fmt`, or a `_FormatError`."""
+def _example(record: Any, fmt: Format) -> _Example:
+    """The parts of one record in `fmt`, or a `_FormatError`."""
     if not isinstance(record, dict):
         raise _FormatError("a line is not a JSON object")
     if fmt == "chat":
@@ -188,56 +212,101 @@ def _example(record: Any, fmt: Format) -> tuple[str, str]:
                 m for part in (prompt, completion) for m in (part if isinstance(part, list) else [])
             ]
             return _messages(given, "role", "content", {})
-        return _text(prompt), _text(completion)
+        return _Example("", _text(prompt), _text(completion))
     if fmt == "alpaca":
         if "instruction" not in record or "output" not in record:
             raise _FormatError("instruction and output go together")
         prompt = _text(record["instruction"]) + "\n" + _text(record.get("input") or "")
-        return prompt.strip(), _text(record["output"])
-    return "", _text(record.get("text"))
+        return _Example("", prompt.strip(), _text(record["output"]))
+    return _Example("", "", _text(record.get("text")))
 
 
 def _normal(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().lower()
+    return " ".join(text.split()).lower()
 
 
-def _shingles(text: str) -> frozenset[int]:
-    """32-bit hashes of the text's overlapping three-word runs. Deterministic (CRC-32
-    per word, combined), so that a file gets the same answer on every run, unlike
-    Python's salted `hash`."""
-    words = [zlib.crc32(w.encode()) for w in _WORD.findall(text.lower())]
-    if len(words) < SHINGLE_WORDS:
-        return frozenset({zlib.crc32(repr(words).encode())})
-    return frozenset(
-        ((a * 0x01000193) ^ (b * 0x9E3779B1) ^ (c * 0x85EBCA6B)) & 0xFFFFFFFF
-        for a, b, c in zip(words, words[1:], words[2:], strict=False)
-    )
+def _key(text: str) -> int:
+    """64 bits of a stable digest: a 32-bit key would, by the birthday bound, call
+    about one pair of distinct examples in a 100,000-line file a duplicate."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
-def _bands(shingles: frozenset[int]) -> tuple[tuple[int, ...], ...]:
-    """Bucket keys from the smallest shingle hashes (a bottom-k sketch: every pair of
-    the four smallest): texts with a Jaccard similarity of 0.8 or more share a band with high
-    probability, unrelated texts almost never, so few pairs are compared at all."""
-    low = heapq.nsmallest(4, shingles)
-    if len(low) < 4:
-        return (tuple(low),)
-    return tuple(itertools.combinations(low, 2))
+class _WordHashes(dict[str, int]):
+    """CRC-32 of each word without the punctuation around it, computed once per
+    distinct token: Python's own `hash` of a string is salted per process, and a file
+    must get the same answer on every run."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= WORD_CACHE:
+            self.clear()
+        value = self[token] = zlib.crc32(token.strip(_PUNCTUATION).encode())
+        return value
 
 
-def _pack(shingles: frozenset[int]) -> bytes:
-    """A shingle set as 4 bytes a hash: what buckets keep, a fraction of a Python set."""
-    return array("I", shingles).tobytes()
+def _shingles(text: str, words: _WordHashes) -> set[int]:
+    """32-bit hashes of the text's overlapping three-word runs. A tuple of ints hashes
+    the same in every process (only strings and bytes are salted)."""
+    hashed = list(map(words.__getitem__, text.lower().split()))
+    if len(hashed) < SHINGLE_WORDS:
+        return {hash(tuple(hashed)) & _LOW32}
+    runs = zip(hashed, hashed[1:], hashed[2:], strict=False)
+    return set(map(operator.and_, map(hash, runs), itertools.repeat(_LOW32)))
 
 
-def _near(shingles: frozenset[int], packed: bytes) -> bool:
-    """Exact shingled Jaccard similarity ≥ `NEAR_DUPLICATE` against a stored example."""
-    size, other = len(shingles), len(packed) // 4
-    if min(size, other) < NEAR_DUPLICATE * max(size, other):
+def _sketch(shingles: set[int]) -> array[int]:
+    """The `SKETCH` smallest shingle hashes: the whole set when it is that small, a
+    bottom-k sample of it otherwise."""
+    return array("I", sorted(shingles)[:SKETCH])
+
+
+def _similar(one: array[int], other: array[int]) -> bool:
+    """Jaccard similarity ≥ `NEAR_DUPLICATE`, estimated from two bottom-k sketches
+    (Broder 1997): of the k smallest hashes of the union, the share found in both.
+    Exact when both texts have at most `SKETCH` shingles."""
+    small, large = sorted((len(one), len(other)))
+    if small < NEAR_DUPLICATE * large:
         return False  # Jaccard ≥ t needs the smaller set to be t of the larger
-    stored = array("I")
-    stored.frombytes(packed)
-    shared = len(shingles.intersection(stored))
-    return shared >= NEAR_DUPLICATE * (size + other - shared)
+    a, b = set(one), set(other)
+    union = sorted(a | b)[:SKETCH]
+    both = sum(1 for h in union if h in a and h in b)
+    return both >= NEAR_DUPLICATE * len(union)
+
+
+class _NearIndex:
+    """Examples seen so far, found again by their `BANDS` smallest hashes: texts with
+    a Jaccard similarity of 0.8 share one of them with probability above 99%,
+    unrelated texts rarely, so few pairs are compared. Bounded twice: at most
+    `MAX_CANDIDATES` examples per key are compared, and after `MAX_INDEXED` examples
+    new ones are still checked against the index but no longer added to it."""
+
+    def __init__(self) -> None:
+        self.words = _WordHashes()
+        self.buckets: dict[int, array[int] | list[array[int]]] = {}
+        self.indexed = 0
+        self.unindexed = 0
+
+    def seen(self, text: str) -> bool:
+        """Whether a near duplicate of `text` was seen; if not, `text` is remembered."""
+        sketch = _sketch(_shingles(text, self.words))
+        keys = set(sketch[:BANDS])
+        for key in keys:
+            kept = self.buckets.get(key)
+            candidates = [kept] if isinstance(kept, array) else kept or ()
+            if any(_similar(sketch, other) for other in candidates):
+                return True
+        if self.indexed >= MAX_INDEXED:
+            self.unindexed += 1
+            return False
+        self.indexed += 1
+        for key in keys:
+            kept = self.buckets.get(key)
+            if kept is None:
+                self.buckets[key] = sketch
+            elif isinstance(kept, array):
+                self.buckets[key] = [kept, sketch]
+            elif len(kept) < MAX_CANDIDATES:
+                kept.append(sketch)
+        return False
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -284,7 +353,7 @@ def inspect_file(
     problems: Counter[str] = Counter()
     where: dict[str, list[int]] = {p: [] for p in PROBLEMS}
     seen: set[int] = set()
-    buckets: dict[tuple[int, ...], list[bytes]] = {}
+    near = _NearIndex()
     lengths: list[int] = []
     outputs: Counter[str] = Counter()
     fmt: Format | None = None
@@ -309,33 +378,25 @@ def inspect_file(
         try:
             if fmt is None and isinstance(record, dict):
                 fmt = _detect(record)
-            prompt, output = _example(record, fmt or "chat")
+            setup, prompt, output = _example(record, fmt or "chat")
         except _FormatError:
             flag("format_error", number)
             continue
         if not output.strip():
             flag("empty_output", number)
             continue
-        key = zlib.crc32(_normal(prompt + "\x00" + output).encode())
+        key = _key(_normal(setup + "\x00" + prompt + "\x00" + output))
         if key in seen:
             flag("duplicate", number)
             continue
         seen.add(key)
-        shingles = _shingles(prompt + " " + output)
-        signature = _bands(shingles)
-        near = any(_near(shingles, other) for b in signature for other in buckets.get(b, ()))
-        if near:
+        if near.seen(prompt + " " + output):
             flag("near_duplicate", number)
             continue
-        packed = _pack(shingles)
-        for bucket in signature:
-            kept = buckets.setdefault(bucket, [])
-            if len(kept) < MAX_CANDIDATES:
-                kept.append(packed)
-        if prompt and _normal(prompt) in eval_inputs:
+        if eval_inputs and prompt and _normal(prompt) in eval_inputs:
             flag("in_eval_set", number)
             continue
-        tokens = count(prompt + "\n" + output)
+        tokens = count("\n".join(filter(None, (setup, prompt, output))))
         if max_tokens is not None and tokens > max_tokens:
             flag("too_long", number)
             continue
@@ -369,6 +430,7 @@ def inspect_file(
         lines={p: tuple(where[p]) for p in PROBLEMS},
         tokens=token_summary,
         labels=labels,
+        unindexed=near.unindexed,
     )
 
 
@@ -385,7 +447,7 @@ def _eval_inputs(path: Path) -> set[str]:
             record = json.loads(raw, parse_constant=_no_constant)
             if fmt is None and isinstance(record, dict):
                 fmt = _detect(record)
-            prompt, _ = _example(record, fmt or "chat")
+            _, prompt, _ = _example(record, fmt or "chat")
         except (ValueError, RecursionError):
             continue
         if prompt.strip():
