@@ -356,6 +356,7 @@ def test_the_qlora_papers_65b_run_falls_in_the_band() -> None:
         tokens=3_500_000,
         epochs=3,
         gpu_type="RTX A6000",
+        seq_len=512,
     )
     low, high = run.gpu_hours
     assert low < 24 < high
@@ -401,7 +402,12 @@ def test_time_and_cost_through_the_command_line(tmp_path: Path) -> None:
     assert doc["gpu_memory_gb"] == 80  # the card's, without --gpu-memory
     assert timed["gpu_type"] == "H100-SXM" and timed["tokens_from"].endswith("(approximate tokens)")
     low, high = timed["gpu_hours"]
-    assert high == pytest.approx(low * 0.45 / 0.25)
+    flops_low, flops_high = timed["flops"]
+    arch = preset("llama-3.1-8b")  # LoRA with checkpointing: 6N per token, plus attention
+    assert flops_low == pytest.approx(6 * arch.params * timed["tokens"], rel=1e-3)
+    attention = 2 * 1024 * (4096 + 4096) * 32 * 4  # the default sequence length, 1,024
+    assert flops_high == pytest.approx(flops_low + attention * timed["tokens"], rel=1e-3)
+    assert high == pytest.approx(low * (flops_high / flops_low) * 0.45 / 0.25, rel=1e-3)
     assert timed["cost"] == pytest.approx([low * 3, high * 3], rel=1e-3)
     for args, expected in (
         (["--tokens", "1000"], "add --gpu-type"),

@@ -289,6 +289,7 @@ def memory(
             tokens=tokens,
             epochs=epochs,
             gpu_type=card.name,
+            seq_len=settings.seq_len,
             gpus=gpus,
             price_per_gpu_hour=price_per_gpu_hour,
             tokens_from=source,

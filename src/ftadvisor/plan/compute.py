@@ -6,6 +6,13 @@ GPU hours from a card's peak throughput and a band of achieved utilisation.
   "C ≈ 6N"); frozen weights need no weight gradient, so LoRA, QLoRA, prompt tuning and
   the frozen part of partial finetuning cost 4·N; gradient checkpointing repeats the
   forward pass, +2·N. N is the active parameters for a mixture of experts.
+- That rule leaves out attention's own products (scores and the weighted sum), which
+  grow with the sequence: per token and layer 2·s·(query width) + 2·s·(value width)
+  forward, twice that backward whether or not the weights are frozen (both operands
+  are activations), once more with checkpointing (Hoffmann et al. 2022, Chinchilla,
+  appendix F, count them the same way). The FLOPs are given as a band: the low end is
+  the parameter rule alone, the high end adds attention over the full sequence (a
+  causal kernel that skips the masked half lands between).
 - Achieved throughput is `MFU_BAND` of the card's dense 16-bit peak (`gpus.yaml`):
   model-FLOPs utilisation as Chowdhery et al. 2022 (PaLM, section 4) define it, which
   reports 46% for large pretraining runs; finetuning runs with small batches and short
@@ -61,6 +68,13 @@ def gpu(name: str) -> Gpu:
     return found
 
 
+def attention_flops_per_token(arch: Architecture, seq_len: int, checkpointing: bool) -> float:
+    """Scores and weighted sum over a full `seq_len` window, forward and backward."""
+    value_width = arch.num_attention_heads * (arch.v_head_dim or arch.head_size)
+    forward = 2 * seq_len * (arch.q_dim + value_width) * arch.num_hidden_layers
+    return forward * (4 if checkpointing else 3)
+
+
 def flops_per_token(arch: Architecture, method: str, trainable: int, checkpointing: bool) -> float:
     active = arch.active_params
     if method == "full":
@@ -76,7 +90,8 @@ def flops_per_token(arch: Architecture, method: str, trainable: int, checkpointi
 class TrainingTime:
     tokens: int
     """Tokens processed: the data's tokens times the epochs."""
-    flops: float
+    flops: tuple[float, float]
+    """Without and with attention's sequence-length term."""
     gpu: Gpu
     gpus: int
     gpu_hours: tuple[float, float]
@@ -90,7 +105,7 @@ class TrainingTime:
         return {
             "tokens": self.tokens,
             "tokens_from": self.tokens_from,
-            "flops": self.flops,
+            "flops": [float(f"{f:.4g}") for f in self.flops],
             "gpu_type": self.gpu.name,
             "gpu_tflops": self.gpu.tflops,
             "gpu_source": self.gpu.source,
@@ -115,6 +130,7 @@ def training_time(
     tokens: int,
     epochs: float,
     gpu_type: str,
+    seq_len: int,
     gpus: int = 1,
     price_per_gpu_hour: float | None = None,
     tokens_from: str = "--tokens",
@@ -130,11 +146,13 @@ def training_time(
         raise UserError("--price-per-gpu-hour must be a number from 0 to 10,000")
     card = gpu(gpu_type)
     total_tokens = round(tokens * epochs)
-    flops = flops_per_token(arch, method, trainable, checkpointing) * total_tokens
+    rule = flops_per_token(arch, method, trainable, checkpointing)
+    attention = attention_flops_per_token(arch, seq_len, checkpointing)
+    flops = (rule * total_tokens, (rule + attention) * total_tokens)
     low, high = MFU_BAND
     gpu_hours = (
-        flops / (card.tflops * 1e12 * high) / 3600,
-        flops / (card.tflops * 1e12 * low) / 3600,
+        flops[0] / (card.tflops * 1e12 * high) / 3600,
+        flops[1] / (card.tflops * 1e12 * low) / 3600,
     )
     hours = (gpu_hours[0] / gpus, gpu_hours[1] / gpus)
     cost = (

@@ -85,7 +85,8 @@ def render(doc: dict[str, Any], out: TextIO) -> None:
         )
         console.print(
             f"training time: {low:,.1f}–{high:,.1f} GPU hours on {timed['gpu_type']}{wall}{cost}"
-            f" · {timed['tokens']:,} tokens, {timed['flops']:.2e} FLOPs, "
+            f" · {timed['tokens']:,} tokens, {timed['flops'][0]:.2e}–{timed['flops'][1]:.2e}"
+            " FLOPs, "
             f"{timed['mfu'][0]:.0%}–{timed['mfu'][1]:.0%} of the card's peak"
         )
     smallest = doc["smallest_gpu"]
