@@ -9,6 +9,7 @@ import pytest
 
 from ftadvisor.choices import METHODS
 from ftadvisor.cli.app import run
+from ftadvisor.errors import UserError
 from ftadvisor.plan.architecture import Architecture, from_hf_config, lora_params, preset
 from ftadvisor.plan.memory import (
     GB,
@@ -294,3 +295,25 @@ def test_reference_runs_are_complete_and_use_known_models() -> None:
             "attention",
             "gradient_checkpointing",
         } <= set(entry)
+
+
+def test_generation_caches_the_prompt_and_the_new_tokens() -> None:
+    """2·L·kv·(prompt + new)·c·batch: the cache at the last generated token."""
+    arch = preset("llama-3.1-8b")
+    prompt = Settings(method="inference", precision="bf16", seq_len=4096, batch=8)
+    grown = estimate(arch, prompt._replace(new_tokens=1024)).breakdown["activations"]
+    base = estimate(arch, prompt).breakdown["activations"]
+    per_token = 2 * arch.num_hidden_layers * arch.kv_dim * 2 * 8
+    assert grown - base == pytest.approx(per_token * 1024)
+    with pytest.raises(UserError, match="--new-tokens is for --method inference"):
+        estimate(arch, Settings(method="lora", new_tokens=5))
+
+
+def test_new_tokens_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["memory", "--model", "llama-3.1-8b", "--method", "inference", "--seq-len", "4096"]
+    assert run([*args, "--new-tokens", "1024", "--batch", "8", "-f", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["new_tokens"] == 1024 and doc["seq_len"] == 4096
+    assert "4,096-token prompt and 1,024 new tokens (5.37 GB)" in doc["assumptions"][0]
+    assert run([*args, "--new-tokens", "-1"]) == 2
+    assert "--new-tokens must be" in capsys.readouterr().err

@@ -87,8 +87,19 @@ def memory(
     ] = "adamw",
     batch: Annotated[int, typer.Option("--batch", metavar="N", help="Micro-batch per GPU.")] = 1,
     seq_len: Annotated[
-        int, typer.Option("--seq-len", metavar="TOKENS", help="Tokens per sequence.")
+        int,
+        typer.Option(
+            "--seq-len", metavar="TOKENS", help="Tokens per sequence (inference: the prompt)."
+        ),
     ] = 1024,
+    new_tokens: Annotated[
+        int,
+        typer.Option(
+            "--new-tokens",
+            metavar="TOKENS",
+            help="Inference: tokens generated after the prompt (held in the KV cache too).",
+        ),
+    ] = 0,
     rank: Annotated[int, typer.Option("--rank", metavar="R", help="LoRA rank.")] = 16,
     targets: Annotated[
         str,
@@ -256,6 +267,7 @@ def memory(
         device=device.lower(),  # type: ignore[arg-type]
         optimizer_impl=optimizer_impl.lower() if optimizer_impl else None,  # type: ignore[arg-type]
         adapter_precision=adapter_precision.lower(),  # type: ignore[arg-type]
+        new_tokens=new_tokens,
     )
     card = None
     if gpu_type is not None:

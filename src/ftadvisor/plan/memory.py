@@ -99,6 +99,9 @@ class Settings(NamedTuple):
     optimizer_impl: OptimizerImpl | None = None
     """None: foreach on CUDA (PyTorch's default there), the for-loop on CPU."""
     adapter_precision: AdapterPrecision = "fp32"
+    new_tokens: int = 0
+    """For `inference`: tokens generated after the `seq_len`-token prompt; the KV cache
+    grows to hold both."""
 
     @property
     def step_impl(self) -> OptimizerImpl:
@@ -177,6 +180,10 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
     ):
         if not 1 <= given <= MAX_SETTING:
             raise UserError(f"{flag} must be a whole number from 1 to {MAX_SETTING:,}")
+    if not 0 <= s.new_tokens <= MAX_SETTING:
+        raise UserError(f"--new-tokens must be a whole number from 0 to {MAX_SETTING:,}")
+    if s.new_tokens and s.method != "inference":
+        raise UserError("--new-tokens is for --method inference (tokens generated)")
     if s.precision in INFERENCE_ONLY_PRECISIONS and s.method != "inference":
         raise UserError(f"--precision {s.precision} is for inference; train with qlora instead")
     compute = (
@@ -193,7 +200,8 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
 
     if s.method == "inference":
         weight_bytes = params * _VALUE_BYTES.get(s.precision, value)
-        kv = 2 * arch.num_hidden_layers * arch.kv_dim * s.seq_len * s.batch * value
+        cached = s.seq_len + s.new_tokens
+        kv = 2 * arch.num_hidden_layers * arch.kv_dim * cached * s.batch * value
         working = _layer_activations(arch, s, value, inference=True)
         logits = s.batch * arch.vocab_size * 4
         if s.gpus > 1:  # tensor parallel: each GPU holds a slice of every layer
@@ -208,7 +216,13 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         }
         notes.insert(
             0,
-            f"KV cache for the full sequence ({kv / GB:.2f} GB); weights in "
+            (
+                f"KV cache for the {s.seq_len:,}-token prompt and {s.new_tokens:,} new tokens"
+                if s.new_tokens
+                else f"KV cache for the {s.seq_len:,}-token sequence"
+            )
+            + f" ({kv / GB:.2f} GB); prefill working set of one layer; last-token logits;"
+            f" weights in "
             f"{s.precision if s.precision in _VALUE_BYTES else compute}",
         )
         return _finish(arch, s, params, 0, breakdown, notes)
@@ -574,6 +588,7 @@ def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
         "optimizer": s.optimizer if training else None,
         "batch": s.batch,
         "seq_len": s.seq_len,
+        "new_tokens": None if training else s.new_tokens,
         "lora": {"rank": s.rank, "targets": list(s.targets)}
         if s.method in ("lora", "qlora")
         else None,
