@@ -47,6 +47,7 @@ def main() -> None:
             loss=run.get("loss", "hf"),
             adapter_precision=run.get("adapter_precision", "fp32"),
             optimizer_impl=run.get("optimizer_impl"),
+            new_tokens=run.get("new_tokens", 0),
         )
         arch = preset(run["model"])
         est = estimate(arch, settings)
@@ -55,27 +56,32 @@ def main() -> None:
         # The chapter's napkin: weights at 2 bytes (0.5 in 4-bit) plus a gradient and the
         # optimizer's states per trainable parameter at 2 bytes; no activations.
         weight_bytes = 0.5 if run["method"] == "qlora" else 2
-        napkin = (
-            napkin_inference_bytes(est.params, weight_bytes) / 1.2
-            + napkin_gradients_and_states_bytes(est.trainable_params, settings.optimizer, 2)
-        ) / GB
+        napkin = napkin_inference_bytes(est.params, weight_bytes) / 1.2 / GB
+        if run["method"] != "inference":
+            napkin += (
+                napkin_gradients_and_states_bytes(est.trainable_params, settings.optimizer, 2) / GB
+            )
         rows.append(
             (run["model"], run["method"], run["batch"], tensors, napkin, run["reported_gb"], error)
         )
     print(
-        f"{'model':<14} {'method':<6} {'batch':>5} {'estimate GB':>12} {'napkin GB':>10} "
+        f"{'model':<14} {'method':<9} {'batch':>5} {'estimate GB':>12} {'napkin GB':>10} "
         f"{'reported GB':>12} {'error':>7}"
     )
     for model, method, batch, est_gb, napkin, reported, error in rows:
         print(
-            f"{model:<14} {method:<6} {batch:>5} {est_gb:12.2f} {napkin:10.2f} "
+            f"{model:<14} {method:<9} {batch:>5} {est_gb:12.2f} {napkin:10.2f} "
             f"{reported:12.2f} {error:+7.1%}"
         )
-    every = statistics.median(abs(r[6]) for r in rows)
-    lora = statistics.median(abs(r[6]) for r in rows if r[1] == "lora")
+
+    def median(kinds: tuple[str, ...]) -> str:
+        errors = [abs(r[6]) for r in rows if r[1] in kinds]
+        return f"{statistics.median(errors):.1%} over {len(errors)}"
+
     print(
-        f"median absolute error: {every:.1%} over all {len(rows)} runs; "
-        f"{lora:.1%} over the LoRA runs"
+        f"median absolute error: {median(('lora', 'qlora', 'inference'))} runs; "
+        f"training {median(('lora', 'qlora'))}, LoRA {median(('lora',))}, "
+        f"QLoRA {median(('qlora',))}, inference {median(('inference',))}"
     )
 
 
