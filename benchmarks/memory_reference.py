@@ -48,6 +48,8 @@ def main() -> None:
             adapter_precision=run.get("adapter_precision", "fp32"),
             optimizer_impl=run.get("optimizer_impl"),
             new_tokens=run.get("new_tokens", 0),
+            framework=run.get("framework", "hf"),
+            lora_dropout=run.get("lora_dropout", 0.0),
         )
         arch = preset(run["model"])
         est = estimate(arch, settings)

@@ -317,3 +317,69 @@ def test_new_tokens_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> N
     assert "4,096-token prompt and 1,024 new tokens (5.37 GB)" in doc["assumptions"][0]
     assert run([*args, "--new-tokens", "-1"]) == 2
     assert "--new-tokens must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("groups", "method", "targets", "dropout", "measured_h"),
+    [  # litgpt 0.5.13 on the CPU, bf16, bytes per token in units of h (measure_litgpt.py)
+        (16, "lora", ("q", "v"), 0.05, 44.70),
+        (16, "lora", ("q", "v"), 0.0, 42.70),
+        (4, "lora", ("q", "v"), 0.05, 39.17),
+        (16, "lora", ("q", "k", "v", "o", "gate", "up", "down"), 0.05, 63.71),
+        (4, "lora", ("q", "k", "v", "o", "gate", "up", "down"), 0.0, 44.21),
+        (16, "full", ("q", "v"), 0.0, 56.10),
+        (4, "full", ("q", "v"), 0.0, 52.10),
+    ],
+)
+def test_a_litgpt_layer_keeps_what_was_measured(
+    groups: int, method: str, targets: tuple[str, ...], dropout: float, measured_h: float
+) -> None:
+    from ftadvisor.plan.memory import _layer_activations
+
+    arch = Architecture(
+        hidden_size=1024,
+        num_hidden_layers=1,
+        intermediate_size=2816,
+        num_attention_heads=16,
+        num_key_value_heads=groups,
+        vocab_size=32000,
+    )
+    settings = Settings(
+        method=method,  # type: ignore[arg-type]
+        precision="bf16",
+        seq_len=256,
+        targets=targets,
+        framework="litgpt",
+        lora_dropout=dropout,
+        device="cpu",
+    )
+    per_token = _layer_activations(arch, settings, 2.0) / 256
+    assert per_token / 1024 == pytest.approx(measured_h, rel=0.01)
+
+
+def test_framework_and_dropout_change_the_estimate_where_they_should(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arch = preset("llama-2-7b")
+    base = Settings(
+        method="lora",
+        precision="bf16",
+        seq_len=1304,
+        targets=("q", "v"),
+        gradient_checkpointing=False,
+    )
+    hf, lit = estimate(arch, base), estimate(arch, base._replace(framework="litgpt"))
+    # LitGPT keeps the fused projection's output whole and pads the adapters' output
+    assert lit.breakdown["activations"] > hf.breakdown["activations"]
+    masked = estimate(arch, base._replace(lora_dropout=0.05))
+    mask = 1304 * 32 * 2 * 4096  # a bool per element of q's and v's inputs, 32 layers
+    assert masked.breakdown["activations"] - hf.breakdown["activations"] == pytest.approx(mask)
+    assert estimate(arch, base._replace(method="inference", lora_dropout=0.05)).total_bytes == (
+        estimate(arch, base._replace(method="inference")).total_bytes
+    )
+    args = ["memory", "--model", "llama-2-7b", "--framework", "LitGPT", "--lora-dropout", "0.05"]
+    assert run([*args, "-f", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["framework"] == "litgpt" and doc["lora_dropout"] == 0.05
+    assert run(["memory", "--model", "llama-2-7b", "--lora-dropout", "1"]) == 2
+    assert "--lora-dropout must be" in capsys.readouterr().err

@@ -24,6 +24,10 @@ OptimizerImpl = Literal["foreach", "fused", "forloop"]
 AdapterPrecision = Literal["fp32", "compute"]
 """Where LoRA adapters live: fp32 beside a 16-bit base (PEFT's default), or in the
 compute precision (LitGPT, torchtune)."""
+Framework = Literal["hf", "litgpt"]
+"""Whose transformer layers run: Hugging Face transformers with PEFT's adapters, or
+LitGPT's (a fused query-key-value projection, its own LoRA layers): what a layer keeps
+for the backward pass differs."""
 Target = Literal["q", "k", "v", "o", "gate", "up", "down"]
 """The matrices of a transformer layer that LoRA can adapt."""
 
@@ -38,3 +42,4 @@ SHARDINGS: tuple[Sharding, ...] = typing.get_args(Sharding)
 LOSSES: tuple[Loss, ...] = typing.get_args(Loss)
 DEVICES: tuple[Device, ...] = typing.get_args(Device)
 OPTIMIZER_IMPLS: tuple[OptimizerImpl, ...] = typing.get_args(OptimizerImpl)
+FRAMEWORKS: tuple[Framework, ...] = typing.get_args(Framework)

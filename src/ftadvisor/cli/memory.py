@@ -163,6 +163,23 @@ def memory(
             case_sensitive=False,
         ),
     ] = "fp32",
+    framework: Annotated[
+        choices.Framework,
+        typer.Option(
+            "--framework",
+            help="Whose layers: hf (transformers and PEFT) or litgpt; they keep different "
+            "activations.",
+            case_sensitive=False,
+        ),
+    ] = "hf",
+    lora_dropout: Annotated[
+        float,
+        typer.Option(
+            "--lora-dropout",
+            metavar="P",
+            help="LoRA's input dropout (PEFT's default 0; LitGPT's configs 0.05).",
+        ),
+    ] = 0.0,
     gpus: Annotated[
         int, typer.Option("--gpus", metavar="N", help="GPUs the run is spread over.")
     ] = 1,
@@ -268,6 +285,8 @@ def memory(
         optimizer_impl=optimizer_impl.lower() if optimizer_impl else None,  # type: ignore[arg-type]
         adapter_precision=adapter_precision.lower(),  # type: ignore[arg-type]
         new_tokens=new_tokens,
+        framework=framework.lower(),  # type: ignore[arg-type]
+        lora_dropout=lora_dropout,
     )
     card = None
     if gpu_type is not None:

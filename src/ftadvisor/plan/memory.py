@@ -38,6 +38,7 @@ from ftadvisor.choices import (
     AdapterPrecision,
     Attention,
     Device,
+    Framework,
     Loss,
     Method,
     Optimizer,
@@ -102,6 +103,10 @@ class Settings(NamedTuple):
     new_tokens: int = 0
     """For `inference`: tokens generated after the `seq_len`-token prompt; the KV cache
     grows to hold both."""
+    framework: Framework = "hf"
+    lora_dropout: float = 0.0
+    """LoRA's input dropout (PEFT's default is none): with some, each adapter keeps
+    its dropout mask as well."""
 
     @property
     def step_impl(self) -> OptimizerImpl:
@@ -182,6 +187,8 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
             raise UserError(f"{flag} must be a whole number from 1 to {MAX_SETTING:,}")
     if not 0 <= s.new_tokens <= MAX_SETTING:
         raise UserError(f"--new-tokens must be a whole number from 0 to {MAX_SETTING:,}")
+    if not 0 <= s.lora_dropout < 1:
+        raise UserError("--lora-dropout must be a probability from 0 up to (not including) 1")
     if s.new_tokens and s.method != "inference":
         raise UserError("--new-tokens is for --method inference (tokens generated)")
     if s.precision in INFERENCE_ONLY_PRECISIONS and s.method != "inference":
@@ -337,6 +344,14 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
         if s.gradient_checkpointing
         else "gradient checkpointing off: every layer's activations kept"
     )
+    notes.append(
+        "LitGPT's layers (fused query-key-value projection, its LoRA layers)"
+        if s.framework == "litgpt"
+        else "Hugging Face transformers layers"
+        + (" with PEFT's adapters" if s.method in ("lora", "qlora") else "")
+    )
+    if s.lora_dropout and s.method in ("lora", "qlora"):
+        notes.append(f"LoRA dropout {s.lora_dropout:g}: each adapter keeps its mask")
     return _finish(
         arch,
         s,
@@ -410,19 +425,66 @@ def _layer_activations(
     sb = s.seq_len * s.batch
     if inference:
         return (c * (2 * i + 2 * h + 2 * kv)) * sb
-    if s.method in ("full", "partial"):
+    if s.framework == "litgpt":
+        per_token = _litgpt_layer(arch, s, c)
+    elif s.method in ("full", "partial"):
         per_token = c * (4 * i + 4 * h + 2 * kv) + 2 * (4 + c) * h
     else:
         per_token = c * (3 * i + 2 * h + 2 * kv) + 8 * h
         if s.method in ("lora", "qlora"):
             widths = _input_widths(arch)
-            per_token += adapter_bytes * sum(widths[t] for t in s.targets if t in widths)
-        if s.method == "qlora":
-            per_token += c * (2 * h + i)
+            adapted = sum(widths[t] for t in s.targets if t in widths)
+            per_token += (adapter_bytes + _mask_bytes(s, adapter_bytes)) * adapted
+    if s.method == "qlora":
+        per_token += c * (2 * h + i)
     per_layer = per_token * sb
     if s.attention == "eager":
         per_layer += (4 + c) * arch.num_attention_heads * s.seq_len * s.seq_len * s.batch
     return per_layer
+
+
+def _mask_bytes(s: Settings, value: float) -> float:
+    """A dropout mask per element: bool on CUDA; on the CPU, measured, a mask the
+    size of the values."""
+    if not s.lora_dropout:
+        return 0.0
+    return 1.0 if s.device == "cuda" else value
+
+
+def _litgpt_layer(arch: Architecture, s: Settings, c: float) -> float:
+    """Bytes per token one LitGPT layer keeps (litgpt 0.5, measured with saved-tensor
+    hooks on the CPU, `benchmarks/measure_litgpt.py`): attention keeps the query, the
+    key and value, the output; with grouped-query attention the key and value are
+    expanded to every query head first, and without it the value is a view of the
+    fused projection's output, which stays whole. Its RMSNorm keeps the fp32 input
+    (and, when the norm is trained, the fp32 normalised values too). LoRA on the fused
+    projection keeps its (dropped-out) input and, unless it adapts all three of q, k
+    and v, the padded output of the adapted ones; a LoRA linear keeps its input."""
+    h, i, q, kv = arch.hidden_size, arch.active_intermediate_size, arch.q_dim, arch.kv_dim
+    grouped = arch.num_key_value_heads < arch.num_attention_heads and not arch.mla
+    attention = c * 4 * q if grouped else c * (q + kv + (q + 2 * kv) + q)
+    mlp = 3 * c * i
+    if s.method in ("full", "partial"):
+        return attention + mlp + 2 * 8 * h + c * (h + q + h + i)
+    per_token = attention + mlp + 2 * 4 * h
+    if s.method not in ("lora", "qlora"):
+        return per_token
+    mask = _mask_bytes(s, c)
+    widths = _input_widths(arch)
+    fused = [t for t in ("q", "k", "v") if t in s.targets]
+    if fused:
+        per_token += (c + mask) * h
+        if len(fused) < 3:
+            out = {"q": q, "k": kv, "v": kv}
+            per_token += c * sum(out[t] for t in fused)
+    if "o" in s.targets:
+        per_token += (c + mask) * widths["o"]
+    feed = [t for t in ("gate", "up") if t in s.targets]
+    if feed:  # one input for both without dropout; a dropped-out copy each with it
+        per_token += c * h * (len(feed) if s.lora_dropout else 1) + mask * h * len(feed)
+    if "down" in s.targets:
+        per_token += (c + mask) * i
+    return per_token
 
 
 LOSS_BYTES = {"hf": 12.0, "chunked": None, "fused": None}
@@ -595,6 +657,8 @@ def report(est: Estimate, gpu_memory_gb: float | None) -> dict[str, Any]:
         "gradient_checkpointing": s.gradient_checkpointing if training else None,
         "attention": s.attention,
         "gpus": s.gpus,
+        "framework": s.framework if training else None,
+        "lora_dropout": s.lora_dropout if s.method in ("lora", "qlora") else None,
         "params": est.params,
         "trainable_params": est.trainable_params,
         **({"active_params": a.active_params} if a.moe else {}),
