@@ -383,3 +383,38 @@ def test_framework_and_dropout_change_the_estimate_where_they_should(
     assert doc["framework"] == "litgpt" and doc["lora_dropout"] == 0.05
     assert run(["memory", "--model", "llama-2-7b", "--lora-dropout", "1"]) == 2
     assert "--lora-dropout must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("method", "precision", "targets", "measured_h"),
+    [  # transformers 5.24 + PEFT 0.21.2 on the CPU, grouped-query (measure_layers.py)
+        ("full", "bf16", ("q", "v"), 43.07),
+        ("full", "fp32", ("q", "v"), 78.07),
+        ("lora", "bf16", ("q", "v"), 37.63),  # fp32 adapters: each input cast, kept apart
+        ("lora", "fp32", ("q", "v"), 55.13),  # no cast: q and v keep one shared input
+        ("lora", "bf16", ("q", "k", "v", "o", "gate", "up", "down"), 64.79),
+    ],
+)
+def test_a_transformers_layer_keeps_what_was_measured(
+    method: str, precision: str, targets: tuple[str, ...], measured_h: float
+) -> None:
+    from ftadvisor.plan.memory import _layer_activations
+
+    arch = Architecture(
+        hidden_size=1024,
+        num_hidden_layers=1,
+        intermediate_size=2816,
+        num_attention_heads=16,
+        num_key_value_heads=4,
+        vocab_size=32000,
+    )
+    settings = Settings(
+        method=method,  # type: ignore[arg-type]
+        precision=precision,  # type: ignore[arg-type]
+        seq_len=256,
+        targets=targets,
+        device="cpu",
+    )
+    value = 4.0 if precision == "fp32" else 2.0
+    per_token = _layer_activations(arch, settings, value) / 256
+    assert per_token / 1024 == pytest.approx(measured_h, rel=0.01)

@@ -135,7 +135,7 @@ def memory(
         choices.Loss,
         typer.Option(
             "--loss",
-            help="hf: Hugging Face's usual loss (fp32 logits kept); chunked or fused losses.",
+            help="hf: Hugging Face's usual loss (12 fp32 bytes a logit); chunked or fused.",
             case_sensitive=False,
         ),
     ] = "hf",

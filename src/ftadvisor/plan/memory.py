@@ -334,7 +334,7 @@ def estimate(arch: Architecture, settings: Settings) -> Estimate:
     )
     notes.append(
         {
-            "hf": "the usual Hugging Face loss: fp32 logits and log-probabilities kept",
+            "hf": "the usual Hugging Face loss: fp32 log-probabilities and two fp32 gradients",
             "chunked": "a chunked cross-entropy: no full fp32 copy of the logits",
             "fused": "a fused cross-entropy: logits not kept in fp32",
         }[s.loss]
@@ -413,7 +413,9 @@ def _layer_activations(
     - full finetuning, per token: c·(4i + 4h + 2kv) + 2(4 + c)·h, the second term the
       two RMSNorms' fp32 copies in 16-bit training;
     - frozen weights (LoRA, QLoRA, prompt tuning): c·(3i + 2h + 2kv) + 8h, plus a copy
-      of each adapted module's input (PEFT's, in the adapters' precision); QLoRA's
+      of each adapted module's input (PEFT's, in the adapters' precision; when that is
+      the compute precision there is no cast, and modules reading one tensor keep it
+      once, unless dropout gives each its own); QLoRA's
       bitsandbytes layers also keep each quantized linear's input, c·(2h + i);
     - eager attention adds the softmax in fp32 and its cast, (4 + c)·heads·s per token.
 
@@ -433,14 +435,24 @@ def _layer_activations(
         per_token = c * (3 * i + 2 * h + 2 * kv) + 8 * h
         if s.method in ("lora", "qlora"):
             widths = _input_widths(arch)
-            adapted = sum(widths[t] for t in s.targets if t in widths)
-            per_token += (adapter_bytes + _mask_bytes(s, adapter_bytes)) * adapted
+            adapted = [t for t in s.targets if t in widths]
+            if adapter_bytes == c and not s.lora_dropout:
+                # No cast and no dropout: modules that read one tensor keep it once.
+                adapted = list({_SHARED_INPUT.get(t, t): t for t in adapted}.values())
+            per_token += (adapter_bytes + _mask_bytes(s, adapter_bytes)) * sum(
+                widths[t] for t in adapted
+            )
     if s.method == "qlora":
         per_token += c * (2 * h + i)
     per_layer = per_token * sb
     if s.attention == "eager":
         per_layer += (4 + c) * arch.num_attention_heads * s.seq_len * s.seq_len * s.batch
     return per_layer
+
+
+_SHARED_INPUT = {"k": "q", "v": "q", "up": "gate"}
+"""Projections that read the same tensor: q, k, v the attention norm's output, gate and
+up the feed-forward norm's."""
 
 
 def _mask_bytes(s: Settings, value: float) -> float:
@@ -453,7 +465,7 @@ def _mask_bytes(s: Settings, value: float) -> float:
 
 def _litgpt_layer(arch: Architecture, s: Settings, c: float) -> float:
     """Bytes per token one LitGPT layer keeps (litgpt 0.5, measured with saved-tensor
-    hooks on the CPU, `benchmarks/measure_litgpt.py`): attention keeps the query, the
+    hooks on the CPU, `benchmarks/measure_layers.py`): attention keeps the query, the
     key and value, the output; with grouped-query attention the key and value are
     expanded to every query head first, and without it the value is a view of the
     fused projection's output, which stays whole. Its RMSNorm keeps the fp32 input
@@ -488,10 +500,12 @@ def _litgpt_layer(arch: Architecture, s: Settings, c: float) -> float:
 
 
 LOSS_BYTES = {"hf": 12.0, "chunked": None, "fused": None}
-"""Bytes per element of [batch, sequence, vocabulary] the loss holds at the start of
-backward: Hugging Face's causal-LM loss upcasts the logits to fp32 and keeps the fp32
-log-probabilities (about 12 bytes, plus the 16-bit logits while the caller holds them);
-chunked and fused losses need about two 16-bit values (2c)."""
+"""Bytes per element of [batch, sequence, vocabulary] the loss holds at its backward's
+peak: Hugging Face's causal-LM loss keeps fp32 log-probabilities and makes two fp32
+gradients of that size, 12 bytes whatever the logits' precision (measured on the CPU:
+12 + c while the caller still holds the logits, which the Trainer does not; the
+logits themselves are kept by nothing else); chunked and fused losses need about two
+16-bit values (2c), the logits and their log-probabilities."""
 
 
 def _training_activations(
@@ -505,15 +519,16 @@ def _training_activations(
     s = s._replace(seq_len=seq)
     one = _layer_activations(arch, s, value, adapter_bytes=adapter_bytes)
     tokens = s.seq_len * s.batch
-    if s.gradient_checkpointing:
-        kept = layers * arch.hidden_size * tokens * value + one
-    else:
-        kept = layers * one
-    kept += (4 + value) * arch.hidden_size * tokens  # the final norm
     elements = tokens * arch.vocab_size
     per = LOSS_BYTES[s.loss]
-    loss = elements * (per + value if per is not None else 2 * value)
-    return kept, loss
+    loss = elements * (per if per is not None else 2 * value)
+    final_norm = (4 + value) * arch.hidden_size * tokens
+    if s.gradient_checkpointing:
+        # The last layer is recomputed only once the loss's backward has freed its
+        # temporaries: the two do not add up.
+        inputs = layers * arch.hidden_size * tokens * value
+        return inputs + final_norm + max(one - loss, 0.0), loss
+    return layers * one + final_norm, loss
 
 
 def _finish(

@@ -8,10 +8,11 @@ layers, runs a forward pass under `torch.autograd.graph.saved_tensors_hooks`, an
 up the distinct storages the graph keeps that are not parameters or buffers (a view
 keeps its whole storage alive, so storages, not tensors, are counted). The difference
 between the two models is one layer; divided by the tokens it is bytes per token,
-shown in units of the hidden size h. The estimate is `--framework litgpt --device cpu`
+shown in units of the hidden size h. The estimate is ftadvisor's with `--device cpu`
 (on the CPU a dropout mask is the size of the values; on CUDA it is a bool).
 
-Not run by CI: it needs torch and litgpt, which ftadvisor does not depend on.
+Not run by CI: it needs torch, litgpt, transformers and peft, which ftadvisor does not
+depend on.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import peft
 import torch
 from litgpt.lora import GPT, Config, mark_only_lora_as_trainable
+from transformers import AutoModelForCausalLM, LlamaConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from ftadvisor.plan.architecture import Architecture  # noqa: E402
-from ftadvisor.plan.memory import Settings, _layer_activations  # noqa: E402
+from ftadvisor.plan.architecture import Architecture
+from ftadvisor.plan.memory import Settings, _layer_activations
 
 TOKENS = 256
-H, I, HEADS, VOCAB = 1024, 2816, 16, 32000
+H, I, HEADS, VOCAB = 1024, 2816, 16, 32000  # noqa: E741  (h and i as in the formulas)
 
 CASES: list[tuple[str, dict]] = [
     ("MHA, LoRA q,v, dropout 0.05", {"targets": ("q", "v"), "dropout": 0.05}),
@@ -43,6 +46,81 @@ CASES: list[tuple[str, dict]] = [
     ("GQA 4 groups, full finetuning", {"full": True, "groups": 4}),
     ("MHA, LoRA q,v, dropout 0.05, fp32", {"targets": ("q", "v"), "dropout": 0.05, "fp32": True}),
 ]
+
+
+HF_CASES: list[tuple[str, dict]] = [
+    ("HF GQA, full finetuning", {"full": True}),
+    ("HF GQA, full finetuning, fp32", {"full": True, "fp32": True}),
+    ("HF GQA, PEFT LoRA q,v (fp32 adapters)", {"targets": ("q", "v")}),
+    ("HF GQA, PEFT LoRA q,v, fp32", {"targets": ("q", "v"), "fp32": True}),
+    ("HF GQA, PEFT LoRA all linear", {"targets": ("q", "k", "v", "o", "gate", "up", "down")}),
+]
+HF_NAMES = {
+    "q": "q_proj",
+    "k": "k_proj",
+    "v": "v_proj",
+    "o": "o_proj",
+    "gate": "gate_proj",
+    "up": "up_proj",
+    "down": "down_proj",
+}
+
+
+def storages(model: torch.nn.Module, run: object) -> int:
+    """Bytes of the distinct storages the autograd graph keeps, parameters left out."""
+    owned = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]}
+    kept: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in owned:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        run()  # type: ignore[operator]
+    return sum(kept.values())
+
+
+def hf_kept_bytes(layers: int, targets: tuple[str, ...], full: bool, fp32: bool) -> int:
+    config = LlamaConfig(
+        hidden_size=H,
+        num_hidden_layers=layers,
+        intermediate_size=I,
+        num_attention_heads=HEADS,
+        num_key_value_heads=4,
+        vocab_size=VOCAB,
+    )
+    config._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(
+        config, dtype=torch.float32 if fp32 else torch.bfloat16
+    )
+    if not full:
+        lora = peft.LoraConfig(r=8, target_modules=[HF_NAMES[t] for t in targets])
+        model = peft.get_peft_model(model, lora)
+    tokens = torch.randint(0, VOCAB, (1, TOKENS))
+    return storages(model, lambda: model(input_ids=tokens))
+
+
+def hf_estimated(targets: tuple[str, ...], full: bool, fp32: bool) -> float:
+    arch = Architecture(
+        hidden_size=H,
+        num_hidden_layers=1,
+        intermediate_size=I,
+        num_attention_heads=HEADS,
+        num_key_value_heads=4,
+        vocab_size=VOCAB,
+    )
+    settings = Settings(
+        method="full" if full else "lora",
+        precision="fp32" if fp32 else "bf16",
+        seq_len=TOKENS,
+        targets=targets or ("q", "v"),
+        device="cpu",
+        gradient_checkpointing=False,
+    )
+    return _layer_activations(arch, settings, 4.0 if fp32 else 2.0) / TOKENS
 
 
 def kept_bytes(
@@ -124,6 +202,13 @@ def main() -> None:
         options |= given
         measured = (kept_bytes(2, **options) - kept_bytes(1, **options)) / TOKENS
         estimate = estimated(**options)
+        error = (estimate - measured) / measured
+        errors.append(abs(error))
+        print(f"{name:<40} {measured / H:9.2f}h {estimate / H:9.2f}h {error:+7.1%}", flush=True)
+    for name, given in HF_CASES:
+        options = {"targets": (), "full": False, "fp32": False} | given
+        measured = (hf_kept_bytes(2, **options) - hf_kept_bytes(1, **options)) / TOKENS
+        estimate = hf_estimated(**options)
         error = (estimate - measured) / measured
         errors.append(abs(error))
         print(f"{name:<40} {measured / H:9.2f}h {estimate / H:9.2f}h {error:+7.1%}", flush=True)
