@@ -15,8 +15,9 @@ Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]
 """How training state is split over GPUs: none (DDP, all replicated), ZeRO stage 1
 (optimizer states), 2 (and gradients), 3 or FSDP full shard (and the weights)."""
 Loss = Literal["hf", "chunked", "fused"]
-"""The loss implementation: Hugging Face's usual causal-LM loss (fp32 log-probabilities and gradients), a
-chunked cross-entropy (torchtune, LitGPT) or a fused one (Liger, Cut Cross-Entropy)."""
+"""The loss implementation: Hugging Face's usual causal-LM loss (fp32 log-probabilities
+and gradients), a chunked cross-entropy (torchtune, LitGPT) or a fused one (Liger, Cut
+Cross-Entropy)."""
 Device = Literal["cuda", "cpu"]
 OptimizerImpl = Literal["foreach", "fused", "forloop"]
 """PyTorch's AdamW code paths: foreach (the CUDA default), fused, the plain for-loop
