@@ -207,3 +207,42 @@ def test_the_plan_keeps_ten_percent_headroom_or_says_why_not() -> None:
         assert tight == warned, (gpu, plan.memory)
         if tight:
             assert plan.memory.micro_batch == 1, "steps down before it warns"
+
+
+def test_the_plan_gives_the_training_time_on_cards_of_the_stated_size() -> None:
+    from ftadvisor.plan.compute import training_time
+
+    profile = finetune_profile(model={"preset": "llama-3.1-8b"}, hardware={"gpu_memory_gb": 80})
+    plan = assess(profile).plan
+    assert plan is not None
+    (item,) = [i for i in plan.items if i.topic == "time"]
+    assert item.source.startswith("Kaplan et al. 2020")
+    assert "1,500 examples of up to 1,024 tokens, 4 epochs" in item.text
+    assert "(A100-80GB, H100-SXM, H100-PCIe)" in item.text
+    # the band runs from the fastest card's low end to the slowest card's high end
+    arch, est = preset("llama-3.1-8b"), estimate(preset("llama-3.1-8b"), Settings())
+    runs = {
+        card: training_time(
+            arch,
+            method="lora",
+            trainable=est.trainable_params,
+            checkpointing=True,
+            tokens=1500 * 1024,
+            epochs=4,
+            gpu_type=card,
+            seq_len=1024,
+        )
+        for card in ("A100-80GB", "H100-SXM")
+    }
+    low, high = runs["H100-SXM"].hours[0] * 60, runs["A100-80GB"].hours[1]
+    assert f"{low:.0f} min–{high:,.1f} h on 80 GB" in item.text
+    unsized = assess(finetune_profile(model={"preset": "llama-3.1-8b"})).plan
+    assert unsized is not None
+    (work,) = [i for i in unsized.items if i.topic == "time"]
+    assert work.text.startswith("Training work:") and "--gpu-type" in work.text
+    no_data = finetune_profile(model={"preset": "llama-3.1-8b"})
+    no_data = no_data.model_copy(
+        update={"resources": no_data.resources.model_copy(update={"training_examples": None})}
+    )
+    plan = assess(no_data).plan
+    assert plan is not None and not [i for i in plan.items if i.topic == "time"]

@@ -87,6 +87,7 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     arch = _architecture(profile)
     method: Method = "lora"
     fit: MemoryFit | None = None
+    chosen: mem.Estimate | None = None
     micro_batch: int | None = None
     if arch is None:
         notes.say(
@@ -124,6 +125,8 @@ def make_plan(rules: RuleSet, profile: Profile, distillation: bool) -> Plan:
     )
     lora = _lora(training.lora_rank, notes)
     hyperparameters = _hyperparameters(method, micro_batch or 1, training, examples, notes)
+    if arch is not None and chosen is not None and examples:
+        _training_time(arch, chosen, examples, hyperparameters.epochs, gpu_gb, gpus, notes)
     path = _path(distillation, notes)
     if training.tasks > 1:
         _multi_task(training.tasks, notes)
@@ -337,6 +340,72 @@ def _hyperparameters(
         epochs_range=epochs_range,
         prompt_loss_weight=PROMPT_LOSS_WEIGHT,
     )
+
+
+def _training_time(
+    arch: Architecture,
+    chosen: mem.Estimate,
+    examples: int,
+    epochs: int,
+    gpu_gb: float | None,
+    gpus: int,
+    notes: _Notes,
+) -> None:
+    """FLOPs and hours as a band, for the cards of the stated size in `gpus.yaml`.
+    Every example is taken to fill the sequence length: an upper bound on the tokens,
+    which `ftadvisor data` replaces with the file's count."""
+    from ftadvisor.plan import compute
+
+    s = chosen.settings
+    tokens = examples * s.seq_len
+    cards = {g.name: g for g in compute.gpus().values() if gpu_gb and g.memory_gb == gpu_gb}
+    runs = [
+        compute.training_time(
+            arch,
+            method=s.method,
+            trainable=chosen.trainable_params,
+            checkpointing=s.gradient_checkpointing,
+            tokens=tokens,
+            epochs=epochs,
+            gpu_type=name,
+            gpus=gpus,
+            seq_len=s.seq_len,
+        )
+        for name in sorted(cards)
+    ]
+    flops = compute.training_time(
+        arch,
+        method=s.method,
+        trainable=chosen.trainable_params,
+        checkpointing=s.gradient_checkpointing,
+        tokens=tokens,
+        epochs=epochs,
+        gpu_type="A100-80GB",
+        seq_len=s.seq_len,
+    ).flops
+    work = (
+        f"{examples:,} examples of up to {s.seq_len:,} tokens, {epochs} epochs: "
+        f"{flops[0]:.1e}–{flops[1]:.1e} FLOPs"
+    )
+    if runs:
+        low = min(r.hours[0] for r in runs)
+        high = max(r.hours[1] for r in runs)
+        where = f"{gpus} × " if gpus > 1 else ""
+        text = (
+            f"Training time: {work}, {_hours(low)}–{_hours(high)} on {where}{gpu_gb:g} GB "
+            f"({', '.join(cards)}) at {compute.MFU_BAND[0]:.0%}–{compute.MFU_BAND[1]:.0%} "
+            "of their peak; `ftadvisor memory --data TRAIN.jsonl --gpu-type` narrows it."
+        )
+    else:
+        text = (
+            f"Training work: {work}; `ftadvisor memory --data TRAIN.jsonl --gpu-type` "
+            "turns it into hours on a card."
+        )
+    notes.say("time", text, "kaplan-2020")
+
+
+def _hours(hours: float) -> str:
+    return f"{hours * 60:.0f} min" if hours * 60 < 59.5 else f"{hours:,.1f} h"
 
 
 def _path(distillation: bool, notes: _Notes) -> Path:
