@@ -208,8 +208,9 @@ def main() -> None:
         error = (estimate - measured["measured"]) / measured["measured"]
         rows.append(error)
         print(
-            f"{name:<26} {batch:>2} {seq:>5} {params / 1e6:6.1f}M {measured['measured'] / 1e6:12.1f} "
-            f"{estimate / 1e6:12.1f} {napkin / 1e6:10.1f} {error:+7.1%}",
+            f"{name:<26} {batch:>2} {seq:>5} {params / 1e6:6.1f}M "
+            f"{measured['measured'] / 1e6:12.1f} {estimate / 1e6:12.1f} "
+            f"{napkin / 1e6:10.1f} {error:+7.1%}",
             flush=True,
         )
     print(
