@@ -18,6 +18,7 @@ depend on.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import peft
@@ -103,26 +104,6 @@ def hf_kept_bytes(layers: int, targets: tuple[str, ...], full: bool, fp32: bool)
     return storages(model, lambda: model(input_ids=tokens))
 
 
-def hf_estimated(targets: tuple[str, ...], full: bool, fp32: bool) -> float:
-    arch = Architecture(
-        hidden_size=H,
-        num_hidden_layers=1,
-        intermediate_size=I,
-        num_attention_heads=HEADS,
-        num_key_value_heads=4,
-        vocab_size=VOCAB,
-    )
-    settings = Settings(
-        method="full" if full else "lora",
-        precision="fp32" if fp32 else "bf16",
-        seq_len=TOKENS,
-        targets=targets or ("q", "v"),
-        device="cpu",
-        gradient_checkpointing=False,
-    )
-    return _layer_activations(arch, settings, 4.0 if fp32 else 2.0) / TOKENS
-
-
 def kept_bytes(
     layers: int, groups: int, targets: tuple[str, ...], dropout: float, full: bool, fp32: bool
 ) -> int:
@@ -155,23 +136,12 @@ def kept_bytes(
     model = GPT(config).to(torch.float32 if fp32 else torch.bfloat16)
     if not full:
         mark_only_lora_as_trainable(model)
-    owned = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]}
-    kept: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in owned:
-            kept[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        model(torch.randint(0, VOCAB, (1, TOKENS)))
-    return sum(kept.values())
+    tokens = torch.randint(0, VOCAB, (1, TOKENS))
+    return storages(model, lambda: model(tokens))
 
 
-def estimated(
-    groups: int, targets: tuple[str, ...], dropout: float, full: bool, fp32: bool
-) -> float:
+def estimated(groups: int, full: bool, fp32: bool, **settings: object) -> float:
+    """ftadvisor's bytes per token for one layer of this shape."""
     arch = Architecture(
         hidden_size=H,
         num_hidden_layers=1,
@@ -180,38 +150,40 @@ def estimated(
         num_key_value_heads=groups,
         vocab_size=VOCAB,
     )
-    names = {"mlp": ("gate", "up", "down")}
-    settings = Settings(
+    chosen = Settings(
         method="full" if full else "lora",
         precision="fp32" if fp32 else "bf16",
         seq_len=TOKENS,
-        targets=tuple(t for given in targets for t in names.get(given, (given,))),
-        framework="litgpt",
-        lora_dropout=dropout,
         device="cpu",
         gradient_checkpointing=False,
-    )
-    return _layer_activations(arch, settings, 4.0 if fp32 else 2.0) / TOKENS
+    )._replace(**settings)
+    return _layer_activations(arch, chosen, 4.0 if fp32 else 2.0) / TOKENS
+
+
+def compare(name: str, measure: Callable[[int], int], estimate: float) -> float:
+    """Print one case (one layer: two layers' bytes less one layer's) and its error."""
+    measured = (measure(2) - measure(1)) / TOKENS
+    error = (estimate - measured) / measured
+    print(f"{name:<40} {measured / H:9.2f}h {estimate / H:9.2f}h {error:+7.1%}", flush=True)
+    return abs(error)
 
 
 def main() -> None:
     print(f"{'case':<40} {'measured':>10} {'estimate':>10} {'error':>7}   (bytes per token)")
+    mlp = {"mlp": ("gate", "up", "down")}
     errors = []
     for name, given in CASES:
-        options = {"groups": HEADS, "targets": (), "dropout": 0.0, "full": False, "fp32": False}
-        options |= given
-        measured = (kept_bytes(2, **options) - kept_bytes(1, **options)) / TOKENS
-        estimate = estimated(**options)
-        error = (estimate - measured) / measured
-        errors.append(abs(error))
-        print(f"{name:<40} {measured / H:9.2f}h {estimate / H:9.2f}h {error:+7.1%}", flush=True)
+        o = {"groups": HEADS, "targets": (), "dropout": 0.0, "full": False, "fp32": False} | given
+        targets = tuple(t for g in o["targets"] for t in mlp.get(g, (g,)))
+        estimate = estimated(
+            o["groups"], o["full"], o["fp32"], targets=targets or ("q", "v"),
+            framework="litgpt", lora_dropout=o["dropout"],
+        )  # fmt: skip
+        errors.append(compare(name, lambda n, o=o: kept_bytes(n, **o), estimate))
     for name, given in HF_CASES:
-        options = {"targets": (), "full": False, "fp32": False} | given
-        measured = (hf_kept_bytes(2, **options) - hf_kept_bytes(1, **options)) / TOKENS
-        estimate = hf_estimated(**options)
-        error = (estimate - measured) / measured
-        errors.append(abs(error))
-        print(f"{name:<40} {measured / H:9.2f}h {estimate / H:9.2f}h {error:+7.1%}", flush=True)
+        o = {"targets": (), "full": False, "fp32": False} | given
+        estimate = estimated(4, o["full"], o["fp32"], targets=o["targets"] or ("q", "v"))
+        errors.append(compare(name, lambda n, o=o: hf_kept_bytes(n, **o), estimate))
     print(f"largest error {max(errors):.1%} over {len(errors)} layer shapes")
 
 

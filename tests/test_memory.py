@@ -319,6 +319,22 @@ def test_new_tokens_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> N
     assert "--new-tokens must be" in capsys.readouterr().err
 
 
+def _kept_per_token_h(groups: int, settings: Settings) -> float:
+    """What one layer of the measured shape keeps per token, in units of h (1,024)."""
+    from ftadvisor.plan.memory import _layer_activations
+
+    arch = Architecture(
+        hidden_size=1024,
+        num_hidden_layers=1,
+        intermediate_size=2816,
+        num_attention_heads=16,
+        num_key_value_heads=groups,
+        vocab_size=32000,
+    )
+    value = 4.0 if settings.precision == "fp32" else 2.0
+    return _layer_activations(arch, settings, value) / settings.seq_len / 1024
+
+
 @pytest.mark.parametrize(
     ("groups", "method", "targets", "dropout", "measured_h"),
     [  # litgpt 0.5.13 on the CPU, bf16, bytes per token in units of h (measure_litgpt.py)
@@ -334,16 +350,6 @@ def test_new_tokens_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_litgpt_layer_keeps_what_was_measured(
     groups: int, method: str, targets: tuple[str, ...], dropout: float, measured_h: float
 ) -> None:
-    from ftadvisor.plan.memory import _layer_activations
-
-    arch = Architecture(
-        hidden_size=1024,
-        num_hidden_layers=1,
-        intermediate_size=2816,
-        num_attention_heads=16,
-        num_key_value_heads=groups,
-        vocab_size=32000,
-    )
     settings = Settings(
         method=method,  # type: ignore[arg-type]
         precision="bf16",
@@ -353,8 +359,7 @@ def test_a_litgpt_layer_keeps_what_was_measured(
         lora_dropout=dropout,
         device="cpu",
     )
-    per_token = _layer_activations(arch, settings, 2.0) / 256
-    assert per_token / 1024 == pytest.approx(measured_h, rel=0.01)
+    assert _kept_per_token_h(groups, settings) == pytest.approx(measured_h, rel=0.01)
 
 
 def test_framework_and_dropout_change_the_estimate_where_they_should(
@@ -398,16 +403,6 @@ def test_framework_and_dropout_change_the_estimate_where_they_should(
 def test_a_transformers_layer_keeps_what_was_measured(
     method: str, precision: str, targets: tuple[str, ...], measured_h: float
 ) -> None:
-    from ftadvisor.plan.memory import _layer_activations
-
-    arch = Architecture(
-        hidden_size=1024,
-        num_hidden_layers=1,
-        intermediate_size=2816,
-        num_attention_heads=16,
-        num_key_value_heads=4,
-        vocab_size=32000,
-    )
     settings = Settings(
         method=method,  # type: ignore[arg-type]
         precision=precision,  # type: ignore[arg-type]
@@ -415,6 +410,22 @@ def test_a_transformers_layer_keeps_what_was_measured(
         targets=targets,
         device="cpu",
     )
-    value = 4.0 if precision == "fp32" else 2.0
-    per_token = _layer_activations(arch, settings, value) / 256
-    assert per_token / 1024 == pytest.approx(measured_h, rel=0.01)
+    assert _kept_per_token_h(4, settings) == pytest.approx(measured_h, rel=0.01)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])  # the loss is larger; the layer is
+def test_with_checkpointing_the_recomputed_layer_and_the_loss_do_not_add_up(
+    attention: str,
+) -> None:
+    from ftadvisor.plan.memory import _layer_activations
+
+    arch = preset("llama-3.1-8b")
+    settings = Settings(method="lora", seq_len=4096, attention=attention, loss="chunked")  # type: ignore[arg-type]
+    est = estimate(arch, settings)
+    tokens, h = 4096, arch.hidden_size
+    one = _layer_activations(arch, settings, 2.0, adapter_bytes=4.0)
+    loss = 2 * 2 * tokens * arch.vocab_size  # chunked: logits and log-probabilities in bf16
+    kept = arch.num_hidden_layers * h * tokens * 2 + (4 + 2) * h * tokens
+    assert (one > loss) == (attention == "eager")
+    frozen = est.breakdown["weights"] + est.breakdown["optimizer"]
+    assert est.phases["backward_start"] == pytest.approx(frozen + kept + max(one, loss))

@@ -121,6 +121,21 @@ class TrainingTime:
 MAX_TOKENS = 10**15
 
 
+def training_flops(
+    arch: Architecture,
+    *,
+    method: str,
+    trainable: int,
+    checkpointing: bool,
+    tokens: int,
+    seq_len: int,
+) -> tuple[float, float]:
+    """A run's FLOPs over `tokens`: the parameter rule alone, and with attention."""
+    rule = flops_per_token(arch, method, trainable, checkpointing)
+    attention = attention_flops_per_token(arch, seq_len, checkpointing)
+    return rule * tokens, (rule + attention) * tokens
+
+
 def training_time(
     arch: Architecture,
     *,
@@ -146,9 +161,14 @@ def training_time(
         raise UserError("--price-per-gpu-hour must be a number from 0 to 10,000")
     card = gpu(gpu_type)
     total_tokens = round(tokens * epochs)
-    rule = flops_per_token(arch, method, trainable, checkpointing)
-    attention = attention_flops_per_token(arch, seq_len, checkpointing)
-    flops = (rule * total_tokens, (rule + attention) * total_tokens)
+    flops = training_flops(
+        arch,
+        method=method,
+        trainable=trainable,
+        checkpointing=checkpointing,
+        tokens=total_tokens,
+        seq_len=seq_len,
+    )
     low, high = MFU_BAND
     gpu_hours = (
         flops[0] / (card.tflops * 1e12 * high) / 3600,

@@ -358,7 +358,15 @@ def _training_time(
 
     s = chosen.settings
     tokens = examples * s.seq_len
-    cards = {g.name: g for g in compute.gpus().values() if gpu_gb and g.memory_gb == gpu_gb}
+    flops = compute.training_flops(
+        arch,
+        method=s.method,
+        trainable=chosen.trainable_params,
+        checkpointing=s.gradient_checkpointing,
+        tokens=tokens * epochs,
+        seq_len=s.seq_len,
+    )
+    names = list(dict.fromkeys(g.name for g in compute.gpus().values() if g.memory_gb == gpu_gb))
     runs = [
         compute.training_time(
             arch,
@@ -371,18 +379,8 @@ def _training_time(
             gpus=gpus,
             seq_len=s.seq_len,
         )
-        for name in sorted(cards)
+        for name in names
     ]
-    flops = compute.training_time(
-        arch,
-        method=s.method,
-        trainable=chosen.trainable_params,
-        checkpointing=s.gradient_checkpointing,
-        tokens=tokens,
-        epochs=epochs,
-        gpu_type="A100-80GB",
-        seq_len=s.seq_len,
-    ).flops
     work = (
         f"{examples:,} examples of up to {s.seq_len:,} tokens, {epochs} epochs: "
         f"{flops[0]:.1e}–{flops[1]:.1e} FLOPs"
@@ -393,7 +391,7 @@ def _training_time(
         where = f"{gpus} × " if gpus > 1 else ""
         text = (
             f"Training time: {work}, {_hours(low)}–{_hours(high)} on {where}{gpu_gb:g} GB "
-            f"({', '.join(cards)}) at {compute.MFU_BAND[0]:.0%}–{compute.MFU_BAND[1]:.0%} "
+            f"({', '.join(names)}) at {compute.MFU_BAND[0]:.0%}–{compute.MFU_BAND[1]:.0%} "
             "of their peak; `ftadvisor memory --data TRAIN.jsonl --gpu-type` narrows it."
         )
     else:
