@@ -493,3 +493,27 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path: Path) ->
         interrupted += process.returncode == 130
     if not interrupted:
         pytest.skip("every run finished before its Ctrl-C: this machine starts too fast")
+
+
+def test_ctrl_c_inside_an_import_callback_still_exits_130_without_a_traceback() -> None:
+    """A Ctrl-C that lands in a callback Python cannot propagate from (a module lock's
+    weakref callback, seen in CI) was printed as "Exception ignored" with a traceback
+    and the run went on; it must end the run like any other Ctrl-C at start-up."""
+    code = (
+        "import builtins, signal, weakref, ftadvisor_cli\n"
+        "real = builtins.__import__\n"
+        "def hooked(name, *args, **kwargs):\n"
+        "    if name == 'ftadvisor.cli.app':\n"
+        "        class Box: pass\n"
+        "        box = Box()\n"
+        "        ref = weakref.ref(box, lambda _: signal.raise_signal(signal.SIGINT))\n"
+        "        del box\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = hooked\n"
+        "ftadvisor_cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 130, done.stderr
+    assert "interrupted" in done.stderr and "Traceback" not in done.stderr, done.stderr
